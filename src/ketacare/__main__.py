@@ -1,0 +1,5 @@
+import sys
+
+from ketacare.cli import main
+
+sys.exit(main())

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from ketacare.accounts.access import is_public, permission_of
+
+API_NAMESPACE = "api"
+
+
+class PermissionMiddleware:
+    """Deny by default: every HTML view must be marked ``@public`` or ``@requires(perm)``.
+
+    The JSON API (namespace ``api``) authorises each operation itself; see ``api_auth``.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any
+    ) -> HttpResponse | None:
+        match = request.resolver_match
+        if is_public(view) or (match is not None and API_NAMESPACE in match.namespaces):
+            return None
+        if not request.user.is_authenticated:
+            if request.headers.get("HX-Request"):
+                response = HttpResponse(status=401)
+                response["HX-Redirect"] = f"/accounts/login/?next={request.path}"
+                return response
+            return redirect_to_login(request.get_full_path())
+        perm = permission_of(view)
+        if perm is None or not request.user.can(perm):
+            return render(request, "core/forbidden.html", {"perm": perm}, status=403)
+        return None

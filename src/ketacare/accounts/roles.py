@@ -1,0 +1,74 @@
+"""Staff roles and what each may do.
+
+Deny by default: a permission not granted here is refused, and a view or API operation that
+declares no permission is refused to everyone (see ``middleware`` and ``api_auth``).
+
+Clinical detail (diagnoses, medications, allergies, body measurements) is limited to the
+roles that treat: the administrator and front desk see and edit registration data only
+(HIPAA "minimum necessary", 45 CFR 164.502(b)).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    PRESCRIBER = "prescriber"
+    NURSE = "nurse"
+    THERAPIST = "therapist"
+    FRONT_DESK = "front_desk"
+
+
+class Perm(StrEnum):
+    PATIENT_VIEW = "patient.view"  # search, chart header, demographics, contacts, care team
+    PATIENT_REGISTER = "patient.register"
+    PATIENT_EDIT = "patient.edit"  # demographics, contacts, support person, care team
+    CLINICAL_VIEW = "clinical.view"  # diagnoses, medications, allergies, measurements
+    DIAGNOSIS_EDIT = "diagnosis.edit"
+    MEDICATION_EDIT = "medication.edit"  # medications and allergies
+    MEASUREMENT_EDIT = "measurement.edit"
+    AUDIT_VIEW = "audit.view"
+    STAFF_MANAGE = "staff.manage"
+    OWN_TOKENS = "tokens.own"  # create and revoke one's own API tokens
+    API_DOCS = "api.docs"
+
+
+_EVERYONE = {Perm.PATIENT_VIEW, Perm.OWN_TOKENS, Perm.API_DOCS}
+
+GRANTS: dict[Role, frozenset[Perm]] = {
+    Role.ADMIN: frozenset(
+        _EVERYONE | {Perm.PATIENT_REGISTER, Perm.PATIENT_EDIT, Perm.AUDIT_VIEW, Perm.STAFF_MANAGE}
+    ),
+    Role.PRESCRIBER: frozenset(
+        _EVERYONE
+        | {
+            Perm.PATIENT_REGISTER,
+            Perm.PATIENT_EDIT,
+            Perm.CLINICAL_VIEW,
+            Perm.DIAGNOSIS_EDIT,
+            Perm.MEDICATION_EDIT,
+            Perm.MEASUREMENT_EDIT,
+        }
+    ),
+    Role.NURSE: frozenset(
+        _EVERYONE
+        | {
+            Perm.PATIENT_REGISTER,
+            Perm.PATIENT_EDIT,
+            Perm.CLINICAL_VIEW,
+            Perm.MEDICATION_EDIT,
+            Perm.MEASUREMENT_EDIT,
+        }
+    ),
+    Role.THERAPIST: frozenset(_EVERYONE | {Perm.CLINICAL_VIEW}),
+    Role.FRONT_DESK: frozenset(_EVERYONE | {Perm.PATIENT_REGISTER, Perm.PATIENT_EDIT}),
+}
+
+
+def allows(role: str | None, perm: Perm) -> bool:
+    try:
+        return perm in GRANTS[Role(role or "")]
+    except ValueError:
+        return False

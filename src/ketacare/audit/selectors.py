@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from ketacare.audit import chain
+from ketacare.audit.models import AuditEvent, ChainHead
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    patient_id: int | None = None
+    actor_id: int | None = None
+    action: str | None = None
+    since: date | None = None
+    until: date | None = None
+
+
+def _start_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())
+
+
+def events(f: EventFilter) -> QuerySet[AuditEvent]:
+    qs = AuditEvent.objects.select_related("actor", "patient").order_by("-seq")
+    if f.patient_id is not None:
+        qs = qs.filter(patient_id=f.patient_id)
+    if f.actor_id is not None:
+        qs = qs.filter(actor_id=f.actor_id)
+    if f.action:
+        qs = qs.filter(action=f.action)
+    if f.since:
+        qs = qs.filter(occurred_at__gte=_start_of(f.since))
+    if f.until:
+        qs = qs.filter(occurred_at__lt=_start_of(f.until + timedelta(days=1)))
+    return qs
+
+
+def _links() -> Iterator[chain.Link]:
+    for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=2000):
+        yield chain.Link(
+            seq=event.seq, prev_hash=event.prev_hash, hash=event.hash, payload=event.payload()
+        )
+
+
+def verify_chain() -> chain.Verdict:
+    head = ChainHead.objects.get(pk=1)
+    return chain.verify(_links(), head_seq=head.seq, head_hash=head.hash)

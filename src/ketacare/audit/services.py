@@ -1,0 +1,119 @@
+"""Writing audit events. Every service that changes or reveals patient data calls :func:`record`
+inside its own transaction, so the change and its event commit or roll back together."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import TYPE_CHECKING, Any, cast
+
+from django.db import models, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from ketacare.audit import chain
+from ketacare.audit.models import Action, AuditEvent, ChainHead, Channel
+
+if TYPE_CHECKING:
+    from ketacare.accounts.models import User
+    from ketacare.patients.models import Patient
+
+
+class NotInTransaction(RuntimeError):
+    """An audit event must be written in the transaction of the change it records."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting, and through which door."""
+
+    user: User | None
+    channel: Channel
+    ip_address: str | None = None
+    label: str = ""
+
+    @classmethod
+    def from_request(cls, request: HttpRequest, channel: Channel = Channel.WEB) -> Actor:
+        user = cast("User", getattr(request, "auth", None) or request.user)
+        return cls(
+            user=user if user.is_authenticated else None,
+            channel=channel,
+            ip_address=request.META.get("REMOTE_ADDR"),
+        )
+
+    @classmethod
+    def system(cls, label: str) -> Actor:
+        return cls(user=None, channel=Channel.CLI, label=label)
+
+    @property
+    def name(self) -> str:
+        if self.user is not None:
+            return f"{self.user.username} ({self.user.role})"
+        return self.label or "system"
+
+
+def jsonable(value: Any) -> Any:
+    """A value as stored in an event: stable through a JSON round trip on every database."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal | float):
+        return str(value)
+    if isinstance(value, models.Model):
+        return value.pk
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, Iterable):
+        return [jsonable(v) for v in value]
+    return str(value)
+
+
+def snapshot(instance: models.Model, fields: Iterable[str]) -> dict[str, Any]:
+    return {f: jsonable(getattr(instance, f)) for f in fields}
+
+
+def diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Only the fields that changed, as (old values, new values)."""
+    changed = [k for k in new if old.get(k) != new[k]]
+    return {k: old.get(k) for k in changed}, {k: new[k] for k in changed}
+
+
+def record(
+    actor: Actor,
+    action: Action,
+    entity: models.Model | None = None,
+    *,
+    entity_type: str = "",
+    patient: Patient | None = None,
+    old: Mapping[str, Any] | None = None,
+    new: Mapping[str, Any] | None = None,
+) -> AuditEvent:
+    if not transaction.get_connection().in_atomic_block:
+        raise NotInTransaction("audit.record() called outside a transaction")
+    head = ChainHead.objects.select_for_update().get(pk=1)
+    event = AuditEvent(
+        seq=head.seq + 1,
+        occurred_at=timezone.now(),
+        actor=actor.user,
+        actor_label=actor.name,
+        patient=patient,
+        action=action.value,
+        entity_type=entity_type or (entity._meta.model_name or "" if entity is not None else ""),
+        entity_id=str(entity.pk) if entity is not None else "",
+        old_values=jsonable(dict(old or {})),
+        new_values=jsonable(dict(new or {})),
+        channel=actor.channel.value,
+        ip_address=actor.ip_address,
+        prev_hash=head.hash,
+    )
+    event.hash = chain.digest(event.prev_hash, event.payload())
+    event.save()
+    head.seq, head.hash = event.seq, event.hash
+    head.save(update_fields=["seq", "hash"])
+    return event

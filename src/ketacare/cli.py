@@ -1,0 +1,34 @@
+"""The ``ketacare`` command: Django's management commands under one name.
+
+ketacare serve [--port N]      production WSGI server (gunicorn)
+ketacare migrate               apply database migrations
+ketacare createuser --role R   create a staff account
+ketacare demo [--if-empty]     seed the synthetic demo clinic
+ketacare audit verify          check the audit hash chain (exit 1 if broken)
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from django.core.exceptions import ImproperlyConfigured
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ketacare.settings")
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        import django
+        from django.core.management import execute_from_command_line
+
+        django.setup()
+        execute_from_command_line(["ketacare", *args])
+    except ImproperlyConfigured as exc:
+        print(f"ketacare: configuration error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

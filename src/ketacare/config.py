@@ -1,0 +1,129 @@
+"""Configuration read from ``KETACARE_*`` environment variables.
+
+Every value is parsed once at start-up; a malformed value raises :class:`ConfigError`
+whose message names the variable, what it got and what it accepts, and the command line
+turns that into one line on stderr and exit status 2 (see ``ketacare.cli``).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+DEFAULT_DATABASE_URL = "sqlite:///var/ketacare.db"
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+_DB_SCHEMES = ("sqlite", "postgres", "postgresql")
+# Django's deploy check (security.W009) asks for at least 50 characters.
+_MIN_SECRET_KEY_LENGTH = 50
+
+
+class ConfigError(Exception):
+    """A ``KETACARE_*`` variable holds a value ketacare cannot use."""
+
+
+@dataclass(frozen=True)
+class Config:
+    database_url: str
+    secret_key: str
+    debug: bool
+    allowed_hosts: tuple[str, ...]
+    https: bool
+    session_idle_minutes: int
+    var_dir: Path
+
+
+def parse_bool(name: str, raw: str | None, default: bool) -> bool:
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigError(
+        f"{name}={raw!r} is not a boolean; use one of 1/0, true/false, yes/no, on/off"
+    )
+
+
+def parse_int(name: str, raw: str | None, default: int, low: int, high: int) -> int:
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a whole number; use {low} to {high}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name}={value} is out of range; use {low} to {high}")
+    return value
+
+
+def parse_database_url(raw: str | None) -> str:
+    url = (raw or "").strip() or DEFAULT_DATABASE_URL
+    parts = urlsplit(url)
+    if parts.scheme not in _DB_SCHEMES:
+        raise ConfigError(
+            f"KETACARE_DATABASE_URL={url!r} has scheme {parts.scheme!r}; "
+            "use sqlite:///path/to/file.db or postgresql://user@host:port/dbname"
+        )
+    if parts.scheme == "sqlite" and parts.path in ("", "/"):
+        raise ConfigError(
+            f"KETACARE_DATABASE_URL={url!r} names no SQLite file; use sqlite:///var/ketacare.db"
+        )
+    if parts.scheme != "sqlite" and (not parts.hostname or parts.path.strip("/") == ""):
+        raise ConfigError(
+            f"KETACARE_DATABASE_URL={url!r} needs a host and a database name, "
+            "e.g. postgresql://postgres@127.0.0.1:5432/ketacare"
+        )
+    return url
+
+
+def parse_allowed_hosts(raw: str | None) -> tuple[str, ...]:
+    if raw is None or raw.strip() == "":
+        return ("127.0.0.1", "localhost", "[::1]")
+    hosts = tuple(h.strip() for h in raw.split(","))
+    for host in hosts:
+        if not host or "/" in host or " " in host:
+            raise ConfigError(
+                f"KETACARE_ALLOWED_HOSTS={raw!r} is not a comma-separated list of host names "
+                "(e.g. clinic.example.org,127.0.0.1; no scheme, path or spaces)"
+            )
+    return hosts
+
+
+def load_secret_key(raw: str | None, var_dir: Path) -> str:
+    """The configured key, or a development key generated once into ``var/secret_key``."""
+    if raw is not None and raw.strip():
+        key = raw.strip()
+        if len(key) < _MIN_SECRET_KEY_LENGTH:
+            raise ConfigError(
+                f"KETACARE_SECRET_KEY is {len(key)} characters long; "
+                f"use at least {_MIN_SECRET_KEY_LENGTH} random characters"
+            )
+        return key
+    path = var_dir / "secret_key"
+    if not path.exists():
+        var_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(64))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def load(environ: Mapping[str, str] | None = None) -> Config:
+    env = os.environ if environ is None else environ
+    var_dir = Path(env.get("KETACARE_VAR_DIR", "var")).resolve()
+    return Config(
+        database_url=parse_database_url(env.get("KETACARE_DATABASE_URL")),
+        debug=parse_bool("KETACARE_DEBUG", env.get("KETACARE_DEBUG"), default=False),
+        allowed_hosts=parse_allowed_hosts(env.get("KETACARE_ALLOWED_HOSTS")),
+        https=parse_bool("KETACARE_HTTPS", env.get("KETACARE_HTTPS"), default=False),
+        session_idle_minutes=parse_int(
+            "KETACARE_SESSION_IDLE_MINUTES", env.get("KETACARE_SESSION_IDLE_MINUTES"), 30, 5, 720
+        ),
+        secret_key=load_secret_key(env.get("KETACARE_SECRET_KEY"), var_dir),
+        var_dir=var_dir,
+    )

@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.db.models import Model
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Router, Schema
+from ninja.errors import HttpError
+
+from ketacare.accounts.api_auth import allow
+from ketacare.accounts.roles import Perm
+from ketacare.audit.models import Channel
+from ketacare.audit.services import Actor
+from ketacare.patients import schemas, services
+from ketacare.patients.models import Patient
+from ketacare.patients.selectors import Chart, SearchQuery
+from ketacare.patients.services import NESTED
+
+router = Router(tags=["patients"])
+
+ENTRY_PERMS = {
+    "diagnoses": Perm.DIAGNOSIS_EDIT,
+    "medications": Perm.MEDICATION_EDIT,
+    "allergies": Perm.MEDICATION_EDIT,
+    "measurements": Perm.MEASUREMENT_EDIT,
+}
+ENTRY_SCHEMAS: dict[str, tuple[type[Schema], type[Schema]]] = {
+    "diagnoses": (schemas.DiagnosisIn, schemas.DiagnosisOut),
+    "medications": (schemas.MedicationIn, schemas.MedicationOut),
+    "allergies": (schemas.AllergyIn, schemas.AllergyOut),
+    "measurements": (schemas.MeasurementIn, schemas.MeasurementOut),
+}
+
+
+def _actor(request: HttpRequest) -> Actor:
+    return Actor.from_request(request, Channel.API)
+
+
+def _out(chart: Chart, clinical: bool) -> dict[str, Any]:
+    return {
+        **{f.name: getattr(chart.patient, f.attname) for f in Patient._meta.concrete_fields},
+        "clinical_included": clinical,
+        "diagnoses": chart.diagnoses,
+        "medications": chart.medications,
+        "allergies": chart.allergies,
+        "measurements": chart.measurements,
+    }
+
+
+@router.get("/patients", response=list[schemas.PatientSummary], auth=allow(Perm.PATIENT_VIEW))
+def search_patients(request: HttpRequest, q: str = "", dob: date | None = None) -> list[Patient]:
+    """Search by name words, exact MRN and/or date of birth (YYYY-MM-DD). At most 50 results."""
+    query = SearchQuery.parse(q, dob)
+    if query.is_empty:
+        raise HttpError(422, "Give q (name or MRN) or dob (YYYY-MM-DD).")
+    return services.search(_actor(request), query)
+
+
+@router.post("/patients", response={201: schemas.PatientOut}, auth=allow(Perm.PATIENT_REGISTER))
+def register_patient(
+    request: HttpRequest, payload: schemas.PatientIn
+) -> tuple[int, dict[str, Any]]:
+    """Register a patient, optionally with first clinical entries; all or nothing."""
+    data = payload.dict()
+    nested = {kind: data.pop(kind) for kind in NESTED}
+    for kind, rows in nested.items():
+        if rows and not request.auth.can(ENTRY_PERMS[kind]):  # type: ignore[attr-defined]
+            raise HttpError(403, f"Your role may not record {kind}.")
+    patient = services.register_patient(_actor(request), data, nested)
+    clinical = request.auth.can(Perm.CLINICAL_VIEW)  # type: ignore[attr-defined]
+    from ketacare.patients.selectors import chart
+
+    return 201, _out(chart(patient, clinical), clinical)
+
+
+@router.get("/patients/{patient_id}", response=schemas.PatientOut, auth=allow(Perm.PATIENT_VIEW))
+def get_patient(request: HttpRequest, patient_id: int) -> dict[str, Any]:
+    """The chart. Clinical sections are included for roles that may see them (audited as a view)."""
+    patient = get_object_or_404(Patient, pk=patient_id)
+    clinical = request.auth.can(Perm.CLINICAL_VIEW)  # type: ignore[attr-defined]
+    return _out(services.open_chart(_actor(request), patient, clinical), clinical)
+
+
+@router.patch(
+    "/patients/{patient_id}", response=schemas.PatientSummary, auth=allow(Perm.PATIENT_EDIT)
+)
+def update_patient(request: HttpRequest, patient_id: int, payload: schemas.PatientPatch) -> Patient:
+    patient = get_object_or_404(Patient, pk=patient_id)
+    return services.update_patient(_actor(request), patient, payload.dict(exclude_unset=True))
+
+
+def _add_entry_operation(kind: str) -> None:
+    schema_in, schema_out = ENTRY_SCHEMAS[kind]
+
+    def add(request: HttpRequest, patient_id: int, payload: schema_in) -> tuple[int, Model]:  # type: ignore[valid-type]
+        patient = get_object_or_404(Patient, pk=patient_id)
+        return 201, services.add_entry(_actor(request), patient, kind, payload.dict())  # type: ignore[attr-defined]
+
+    def remove(request: HttpRequest, patient_id: int, item_id: int) -> tuple[int, None]:
+        item = get_object_or_404(NESTED[kind], pk=item_id, patient_id=patient_id)
+        services.remove_entry(_actor(request), item)
+        return 204, None
+
+    add.__name__, remove.__name__ = f"add_{kind}", f"remove_{kind}"
+    router.post(
+        f"/patients/{{patient_id}}/{kind}",
+        response={201: schema_out},
+        auth=allow(ENTRY_PERMS[kind]),
+        summary=f"Add to {kind}",
+    )(add)
+    router.delete(
+        f"/patients/{{patient_id}}/{kind}/{{item_id}}",
+        response={204: None},
+        auth=allow(ENTRY_PERMS[kind]),
+        summary=f"Remove from {kind}",
+    )(remove)
+
+
+for _kind in NESTED:
+    _add_entry_operation(_kind)

@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+
+from ketacare.clinical import icd10
+from ketacare.patients.models import Allergy, BodyMeasurement, Diagnosis, Medication, Patient
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class PatientForm(forms.ModelForm[Patient]):
+    class Meta:
+        model = Patient
+        fields = [
+            "mrn",
+            "given_name",
+            "family_name",
+            "preferred_name",
+            "date_of_birth",
+            "sex",
+            "gender_identity",
+            "pronouns",
+            "phone",
+            "email",
+            "address_line",
+            "city",
+            "region",
+            "postal_code",
+            "emergency_contact_name",
+            "emergency_contact_relationship",
+            "emergency_contact_phone",
+            "support_person_name",
+            "support_person_relationship",
+            "support_person_phone",
+            "primary_prescriber",
+            "therapist",
+        ]
+        widgets = {"date_of_birth": DateInput()}
+
+
+class DiagnosisForm(forms.ModelForm[Diagnosis]):
+    class Meta:
+        model = Diagnosis
+        fields = ["code", "description", "is_primary", "status", "diagnosed_on"]
+        widgets = {
+            "code": forms.TextInput(
+                attrs={
+                    "list": "icd10-catalogue",
+                    "autocomplete": "off",
+                    "placeholder": "e.g. F41.1",
+                }
+            ),
+            "diagnosed_on": DateInput(),
+        }
+        help_texts = {"description": "Filled in from the ICD-10-CM list when the code is on it."}
+
+    def clean_code(self) -> str:
+        return icd10.normalise(self.cleaned_data["code"])
+
+
+class MedicationForm(forms.ModelForm[Medication]):
+    class Meta:
+        model = Medication
+        fields = ["name", "dose_amount", "dose_unit", "frequency", "started_on", "notes"]
+        widgets = {"started_on": DateInput()}
+
+
+class AllergyForm(forms.ModelForm[Allergy]):
+    class Meta:
+        model = Allergy
+        fields = ["substance", "reaction", "severity"]
+
+
+class MeasurementForm(forms.ModelForm[BodyMeasurement]):
+    class Meta:
+        model = BodyMeasurement
+        fields = ["measured_on", "weight_kg", "height_cm"]
+        widgets = {"measured_on": DateInput()}
+        labels = {"weight_kg": "Weight (kg)", "height_cm": "Height (cm)"}
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["measured_on"].initial = timezone.localdate
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(
+        required=False,
+        label="Name or MRN",
+        widget=forms.TextInput(attrs={"type": "search", "autofocus": True}),
+    )
+    dob = forms.DateField(required=False, label="Date of birth", widget=DateInput())
+
+
+ENTRY_FORMS: dict[str, type[forms.ModelForm[Any]]] = {
+    "diagnoses": DiagnosisForm,
+    "medications": MedicationForm,
+    "allergies": AllergyForm,
+    "measurements": MeasurementForm,
+}

@@ -1,0 +1,86 @@
+"""Reads of patient data. Anything that reveals a chart or a result list goes through
+``services.open_chart`` / ``services.search`` so the read is audited."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import Q, QuerySet
+
+from ketacare.patients.models import (
+    Allergy,
+    BodyMeasurement,
+    Diagnosis,
+    Medication,
+    Patient,
+    name_key,
+)
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    text: str = ""
+    date_of_birth: date | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.text.strip() and self.date_of_birth is None
+
+    @classmethod
+    def parse(cls, text: str, dob: date | None = None) -> SearchQuery:
+        """A lone ISO date in the text box is taken as a date of birth."""
+        text = text.strip()
+        if dob is None and _ISO_DATE.match(text):
+            try:
+                return cls(date_of_birth=date.fromisoformat(text))
+            except ValueError:
+                pass
+        return cls(text=text, date_of_birth=dob)
+
+
+def search(q: SearchQuery, limit: int = 50) -> QuerySet[Patient]:
+    """Patients whose MRN matches exactly or whose names contain every word; born on the date."""
+    qs = Patient.objects.select_related("primary_prescriber", "therapist")
+    if q.text:
+        by_mrn = Q(mrn__iexact=q.text)
+        by_name = Q()
+        for word in name_key(q.text).split():
+            by_name &= Q(search_key__contains=word)
+        qs = qs.filter(by_mrn | by_name)
+    if q.date_of_birth:
+        qs = qs.filter(date_of_birth=q.date_of_birth)
+    return qs.order_by("family_name", "given_name", "id")[:limit]
+
+
+@dataclass(frozen=True)
+class Chart:
+    patient: Patient
+    diagnoses: list[Diagnosis]
+    medications: list[Medication]
+    allergies: list[Allergy]
+    measurements: list[BodyMeasurement]
+
+    @property
+    def latest_measurement(self) -> BodyMeasurement | None:
+        return self.measurements[0] if self.measurements else None
+
+    @property
+    def latest_height_cm(self) -> object:
+        return next((m.height_cm for m in self.measurements if m.height_cm), None)
+
+
+def chart(patient: Patient, clinical: bool) -> Chart:
+    """The chart; clinical sections are left empty for roles that may not see them."""
+    if not clinical:
+        return Chart(patient, [], [], [], [])
+    return Chart(
+        patient=patient,
+        diagnoses=list(patient.diagnoses.all()),
+        medications=list(patient.medications.all()),
+        allergies=list(patient.allergies.all()),
+        measurements=list(patient.measurements.all()),
+    )

@@ -1,0 +1,158 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from ketacare.accounts.access import StaffRequest, requires
+from ketacare.accounts.roles import Perm
+from ketacare.audit.services import Actor
+from ketacare.clinical import icd10
+from ketacare.core.forms import add_errors
+from ketacare.patients import services
+from ketacare.patients.forms import ENTRY_FORMS, PatientForm, SearchForm
+from ketacare.patients.models import Patient, PatientEntry
+from ketacare.patients.selectors import SearchQuery
+from ketacare.patients.services import NESTED
+
+ENTRY_PERMS = {
+    "diagnoses": Perm.DIAGNOSIS_EDIT,
+    "medications": Perm.MEDICATION_EDIT,
+    "allergies": Perm.MEDICATION_EDIT,
+    "measurements": Perm.MEASUREMENT_EDIT,
+}
+
+
+@requires(Perm.PATIENT_VIEW)
+def patient_list(request: StaffRequest) -> HttpResponse:
+    form = SearchForm(request.GET or None)
+    results, query = None, SearchQuery()
+    if form.is_valid():
+        query = SearchQuery.parse(form.cleaned_data["q"], form.cleaned_data["dob"])
+        if not query.is_empty:
+            results = services.search(Actor.from_request(request), query)
+    template = (
+        "patients/_results.html" if request.headers.get("HX-Request") else "patients/list.html"
+    )
+    return render(request, template, {"form": form, "results": results, "query": query})
+
+
+@requires(Perm.PATIENT_REGISTER)
+@require_http_methods(["GET", "POST"])
+def register(request: StaffRequest) -> HttpResponse:
+    form = PatientForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            patient = services.register_patient(Actor.from_request(request), form.cleaned_data)
+            messages.success(request, f"Registered {patient.full_name} ({patient.mrn}).")
+            return redirect("patients:chart", patient_id=patient.pk)
+        except ValidationError as exc:
+            add_errors(form, exc)
+    return render(request, "patients/form.html", {"form": form, "title": "Register a patient"})
+
+
+@requires(Perm.PATIENT_EDIT)
+@require_http_methods(["GET", "POST"])
+def edit(request: StaffRequest, patient_id: int) -> HttpResponse:
+    patient = get_object_or_404(Patient, pk=patient_id)
+    form = PatientForm(request.POST or None, instance=patient)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_patient(Actor.from_request(request), patient, form.cleaned_data)
+            messages.success(request, "Saved.")
+            return redirect("patients:chart", patient_id=patient.pk)
+        except ValidationError as exc:
+            add_errors(form, exc)
+    return render(
+        request,
+        "patients/form.html",
+        {"form": form, "patient": patient, "title": f"Edit {patient.full_name}"},
+    )
+
+
+@requires(Perm.PATIENT_VIEW)
+def chart(
+    request: StaffRequest, patient_id: int, bound: dict[str, forms.ModelForm[Any]] | None = None
+) -> HttpResponse:
+    patient = get_object_or_404(
+        Patient.objects.select_related("primary_prescriber", "therapist"), pk=patient_id
+    )
+    clinical = request.user.can(Perm.CLINICAL_VIEW)
+    data = services.open_chart(Actor.from_request(request), patient, clinical)
+    entry_forms = {
+        kind: form_class(prefix=kind)
+        for kind, form_class in ENTRY_FORMS.items()
+        if request.user.can(ENTRY_PERMS[kind])
+    }
+    entry_forms.update(bound or {})
+    return render(
+        request,
+        "patients/chart.html",
+        {
+            "chart": data,
+            "patient": patient,
+            "clinical": clinical,
+            "entry_forms": entry_forms,
+            "icd10": icd10.catalogue(),
+        },
+        status=400 if bound else 200,
+    )
+
+
+def _add_entry_view(kind: str) -> Callable[[StaffRequest, int], HttpResponse]:
+    @requires(ENTRY_PERMS[kind])
+    @require_POST
+    def add(request: StaffRequest, patient_id: int) -> HttpResponse:
+        patient = get_object_or_404(Patient, pk=patient_id)
+        form = ENTRY_FORMS[kind](request.POST, prefix=kind)
+        if form.is_valid():
+            try:
+                services.add_entry(Actor.from_request(request), patient, kind, form.cleaned_data)
+                messages.success(request, f"Added to {kind}.")
+                return redirect(f"{patient_chart_url(patient)}#{kind}")
+            except ValidationError as exc:
+                add_errors(form, exc)
+        return chart(request, patient_id, bound={kind: form})
+
+    add.__name__ = f"add_{kind}"
+    return add
+
+
+def _remove_entry_view(kind: str) -> Callable[[StaffRequest, int, int], HttpResponse]:
+    @requires(ENTRY_PERMS[kind])
+    @require_POST
+    def remove(request: StaffRequest, patient_id: int, item_id: int) -> HttpResponse:
+        item: PatientEntry = get_object_or_404(NESTED[kind], pk=item_id, patient_id=patient_id)
+        services.remove_entry(Actor.from_request(request), item)
+        messages.success(request, f"Removed {item} from {kind}.")
+        return redirect(f"{patient_chart_url(item.patient)}#{kind}")
+
+    remove.__name__ = f"remove_{kind}"
+    return remove
+
+
+@requires(Perm.MEDICATION_EDIT)
+@require_POST
+def no_known_allergies(request: StaffRequest, patient_id: int) -> HttpResponse:
+    patient = get_object_or_404(Patient, pk=patient_id)
+    try:
+        services.update_patient(Actor.from_request(request), patient, {"no_known_allergies": True})
+        messages.success(request, "Recorded: no known allergies.")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect(f"{patient_chart_url(patient)}#allergies")
+
+
+def patient_chart_url(patient: Patient) -> str:
+    return reverse("patients:chart", kwargs={"patient_id": patient.pk})
+
+
+add_views = {kind: _add_entry_view(kind) for kind in ENTRY_FORMS}
+remove_views = {kind: _remove_entry_view(kind) for kind in ENTRY_FORMS}

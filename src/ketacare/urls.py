@@ -1,0 +1,13 @@
+from django.urls import include, path
+
+from ketacare.api import api
+from ketacare.core import views as core_views
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("accounts/", include("ketacare.accounts.urls")),
+    path("patients/", include("ketacare.patients.urls")),
+    path("audit/", include("ketacare.audit.urls")),
+    path("api/v1/", api.urls),
+]

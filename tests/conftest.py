@@ -1,0 +1,129 @@
+"""Personas and builders shared by the whole suite.
+
+The suite runs on the database named by KETACARE_DATABASE_URL (SQLite by default). Under
+KETACARE_REQUIRE_POSTGRES=1 (``make test-postgres``, CI) it refuses to run anywhere else, so a
+misconfigured run cannot pass on SQLite while claiming PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from ketacare.accounts import services as accounts
+from ketacare.accounts.models import User
+from ketacare.accounts.roles import Role
+from ketacare.audit.services import Actor
+from ketacare.patients import services as patients
+from ketacare.patients.models import Patient
+
+PASSWORD = "a long test password 1"
+_mrns = itertools.count(1)
+
+
+def pytest_report_header() -> str:
+    engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    return f"ketacare database: {engine} ({settings.DATABASES['default']['NAME']})"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if os.environ.get("KETACARE_REQUIRE_POSTGRES") == "1":
+        engine = settings.DATABASES["default"]["ENGINE"]
+        if "postgresql" not in engine:
+            raise pytest.UsageError(f"KETACARE_REQUIRE_POSTGRES=1 but the database engine is {engine}")
+
+
+@pytest.fixture
+def system() -> Actor:
+    return Actor.system("test setup")
+
+
+def make_user(role: Role, username: str | None = None) -> User:
+    return accounts.create_user(Actor.system("test setup"), username=username or role.value,
+                                password=PASSWORD, role=role,
+                                first_name=role.value.title(), last_name="Tester")
+
+
+@pytest.fixture
+def admin(db: None) -> User:
+    return make_user(Role.ADMIN, "alice.admin")
+
+
+@pytest.fixture
+def prescriber(db: None) -> User:
+    return make_user(Role.PRESCRIBER, "dr.priya")
+
+
+@pytest.fixture
+def nurse(db: None) -> User:
+    return make_user(Role.NURSE, "nina.nurse")
+
+
+@pytest.fixture
+def therapist(db: None) -> User:
+    return make_user(Role.THERAPIST, "theo.therapist")
+
+
+@pytest.fixture
+def clerk(db: None) -> User:
+    return make_user(Role.FRONT_DESK, "fran.frontdesk")
+
+
+@pytest.fixture
+def staff(admin: User, prescriber: User, nurse: User, therapist: User, clerk: User) -> dict[Role, User]:
+    return {Role.ADMIN: admin, Role.PRESCRIBER: prescriber, Role.NURSE: nurse,
+            Role.THERAPIST: therapist, Role.FRONT_DESK: clerk}
+
+
+def registration(**overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "mrn": f"MRN-{next(_mrns):05d}", "given_name": "Rosa", "family_name": "Delgado",
+        "date_of_birth": date(1985, 3, 14), "sex": "female",
+        "support_person_name": "Marco Delgado", "support_person_phone": "+1 555 201 3344",
+    }
+    data.update(overrides)
+    return data
+
+
+def build_patient(**overrides: Any) -> Patient:
+    return patients.register_patient(Actor.system("test setup"), registration(**overrides))
+
+
+@pytest.fixture
+def patient(db: None) -> Patient:
+    """Rosa Delgado, GAD with comorbid depression, on sertraline, allergic to penicillin."""
+    return patients.register_patient(
+        Actor.system("test setup"),
+        registration(mrn="ROSA-001"),
+        {
+            "diagnoses": [{"code": "F41.1", "is_primary": True}, {"code": "F33.1"}],
+            "medications": [{"name": "sertraline", "dose_amount": Decimal("100"),
+                             "dose_unit": "mg", "frequency": "once daily"}],
+            "allergies": [{"substance": "penicillin", "reaction": "hives", "severity": "moderate"}],
+            "measurements": [{"measured_on": date(2026, 1, 5), "weight_kg": Decimal("68.5"),
+                              "height_cm": Decimal("165")}],
+        },
+    )
+
+
+def login(client: Client, user: User) -> Client:
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    return client
+
+
+@pytest.fixture
+def as_role(client: Client, staff: dict[Role, User]) -> Any:
+    """``as_role(Role.NURSE)`` gives a test client logged in as that persona."""
+
+    def _as(role: Role) -> Client:
+        c = Client()
+        return login(c, staff[role])
+
+    return _as
