@@ -37,7 +37,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     if os.environ.get("KETACARE_REQUIRE_POSTGRES") == "1":
         engine = settings.DATABASES["default"]["ENGINE"]
         if "postgresql" not in engine:
-            raise pytest.UsageError(f"KETACARE_REQUIRE_POSTGRES=1 but the database engine is {engine}")
+            raise pytest.UsageError(
+                f"KETACARE_REQUIRE_POSTGRES=1 but the database engine is {engine}"
+            )
 
 
 @pytest.fixture
@@ -46,9 +48,14 @@ def system() -> Actor:
 
 
 def make_user(role: Role, username: str | None = None) -> User:
-    return accounts.create_user(Actor.system("test setup"), username=username or role.value,
-                                password=PASSWORD, role=role,
-                                first_name=role.value.title(), last_name="Tester")
+    return accounts.create_user(
+        Actor.system("test setup"),
+        username=username or role.value,
+        password=PASSWORD,
+        role=role,
+        first_name=role.value.title(),
+        last_name="Tester",
+    )
 
 
 @pytest.fixture
@@ -77,16 +84,27 @@ def clerk(db: None) -> User:
 
 
 @pytest.fixture
-def staff(admin: User, prescriber: User, nurse: User, therapist: User, clerk: User) -> dict[Role, User]:
-    return {Role.ADMIN: admin, Role.PRESCRIBER: prescriber, Role.NURSE: nurse,
-            Role.THERAPIST: therapist, Role.FRONT_DESK: clerk}
+def staff(
+    admin: User, prescriber: User, nurse: User, therapist: User, clerk: User
+) -> dict[Role, User]:
+    return {
+        Role.ADMIN: admin,
+        Role.PRESCRIBER: prescriber,
+        Role.NURSE: nurse,
+        Role.THERAPIST: therapist,
+        Role.FRONT_DESK: clerk,
+    }
 
 
 def registration(**overrides: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
-        "mrn": f"MRN-{next(_mrns):05d}", "given_name": "Rosa", "family_name": "Delgado",
-        "date_of_birth": date(1985, 3, 14), "sex": "female",
-        "support_person_name": "Marco Delgado", "support_person_phone": "+1 555 201 3344",
+        "mrn": f"MRN-{next(_mrns):05d}",
+        "given_name": "Rosa",
+        "family_name": "Delgado",
+        "date_of_birth": date(1985, 3, 14),
+        "sex": "female",
+        "support_person_name": "Marco Delgado",
+        "support_person_phone": "+1 555 201 3344",
     }
     data.update(overrides)
     return data
@@ -104,11 +122,22 @@ def patient(db: None) -> Patient:
         registration(mrn="ROSA-001"),
         {
             "diagnoses": [{"code": "F41.1", "is_primary": True}, {"code": "F33.1"}],
-            "medications": [{"name": "sertraline", "dose_amount": Decimal("100"),
-                             "dose_unit": "mg", "frequency": "once daily"}],
+            "medications": [
+                {
+                    "name": "sertraline",
+                    "dose_amount": Decimal("100"),
+                    "dose_unit": "mg",
+                    "frequency": "once daily",
+                }
+            ],
             "allergies": [{"substance": "penicillin", "reaction": "hives", "severity": "moderate"}],
-            "measurements": [{"measured_on": date(2026, 1, 5), "weight_kg": Decimal("68.5"),
-                              "height_cm": Decimal("165")}],
+            "measurements": [
+                {
+                    "measured_on": date(2026, 1, 5),
+                    "weight_kg": Decimal("68.5"),
+                    "height_cm": Decimal("165"),
+                }
+            ],
         },
     )
 

@@ -27,7 +27,8 @@ api = NinjaAPI(
 
 
 def _loc(field: str) -> list[str | int]:
-    return ["body", *(int(p) if p.isdigit() else p for p in field.split("."))]
+    """``diagnoses.0.code`` -> the location pydantic would give: body, payload, diagnoses, 0, code."""
+    return ["body", "payload", *(int(p) if p.isdigit() else p for p in field.split("."))]
 
 
 @api.exception_handler(ValidationError)

@@ -1,12 +1,12 @@
-from __future__ import annotations
-
+# No `from __future__ import annotations`: ninja reads the payload types of the operations built
+# in _add_entry_operation at definition time.
 from datetime import date
 from typing import Any
 
 from django.db.models import Model
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
 from ketacare.accounts.api_auth import allow
@@ -72,7 +72,7 @@ def register_patient(
     clinical = request.auth.can(Perm.CLINICAL_VIEW)  # type: ignore[attr-defined]
     from ketacare.patients.selectors import chart
 
-    return 201, _out(chart(patient, clinical), clinical)
+    return Status(201, _out(chart(patient, clinical), clinical))
 
 
 @router.get("/patients/{patient_id}", response=schemas.PatientOut, auth=allow(Perm.PATIENT_VIEW))
@@ -94,14 +94,14 @@ def update_patient(request: HttpRequest, patient_id: int, payload: schemas.Patie
 def _add_entry_operation(kind: str) -> None:
     schema_in, schema_out = ENTRY_SCHEMAS[kind]
 
-    def add(request: HttpRequest, patient_id: int, payload: schema_in) -> tuple[int, Model]:  # type: ignore[valid-type]
+    def add(request: HttpRequest, patient_id: int, payload: schema_in) -> Status[Model]:  # type: ignore[valid-type]
         patient = get_object_or_404(Patient, pk=patient_id)
-        return 201, services.add_entry(_actor(request), patient, kind, payload.dict())  # type: ignore[attr-defined]
+        return Status(201, services.add_entry(_actor(request), patient, kind, payload.dict()))  # type: ignore[attr-defined]
 
-    def remove(request: HttpRequest, patient_id: int, item_id: int) -> tuple[int, None]:
+    def remove(request: HttpRequest, patient_id: int, item_id: int) -> Status[None]:
         item = get_object_or_404(NESTED[kind], pk=item_id, patient_id=patient_id)
         services.remove_entry(_actor(request), item)
-        return 204, None
+        return Status(204, None)
 
     add.__name__, remove.__name__ = f"add_{kind}", f"remove_{kind}"
     router.post(

@@ -270,6 +270,9 @@ class Diagnosis(PatientEntry):
             self.code = icd10.validate(self.code)
         except icd10.InvalidCode:
             return  # the field validator reports it
+        others = Diagnosis.objects.filter(patient_id=self.patient_id, code=self.code)
+        if self.patient_id and others.exclude(pk=self.pk).exists():
+            raise ValidationError({"code": f"{self.code} is already on this patient's chart."})
         title = icd10.catalogue().title(self.code)
         if title:
             self.description = title

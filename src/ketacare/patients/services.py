@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, transaction
 
 from ketacare.audit.models import Action
 from ketacare.audit.services import Actor, diff, record, snapshot
@@ -147,9 +147,7 @@ def update_patient(actor: Actor, patient: Patient, data: Mapping[str, Any]) -> P
 
 
 @transaction.atomic
-def add_entry(
-    actor: Actor, patient: Patient, kind: str, data: Mapping[str, Any]
-) -> PatientEntry:
+def add_entry(actor: Actor, patient: Patient, kind: str, data: Mapping[str, Any]) -> PatientEntry:
     """Add a diagnosis, medication, allergy or measurement (``kind`` is a key of ``NESTED``)."""
     item = _build(NESTED[kind], data, patient=patient)
     errors = _clean(item)

@@ -1,0 +1,230 @@
+"""Every URL and every API operation, for every role: allowed or refused, as the table says.
+
+The tables are written out by hand (not derived from ``roles.GRANTS``) so a change to the grants
+that opens a door has to be made twice to pass. A route missing from a table fails the walk."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.http import HttpResponse
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, path, reverse
+
+import ketacare.urls
+
+from ketacare.accounts import services as accounts
+from ketacare.accounts.api_auth import StaffAuth
+from ketacare.accounts.models import User
+from ketacare.accounts.roles import Role
+from ketacare.api import api
+from ketacare.audit.services import Actor
+from ketacare.patients import services as patients
+from ketacare.patients.models import Patient
+from tests.conftest import login
+
+A, P, N, T, F = Role.ADMIN, Role.PRESCRIBER, Role.NURSE, Role.THERAPIST, Role.FRONT_DESK
+EVERYONE = {A, P, N, T, F}
+CLINICIANS_WHO_CHART_MEDS = {P, N}
+
+# url name -> (method, roles allowed)
+PAGES: dict[str, tuple[str, set[Role]]] = {
+    "patients:list": ("GET", EVERYONE),
+    "patients:register": ("GET", {A, P, N, F}),
+    "patients:chart": ("GET", EVERYONE),
+    "patients:edit": ("GET", {A, P, N, F}),
+    "patients:no_known_allergies": ("POST", CLINICIANS_WHO_CHART_MEDS),
+    "patients:add_diagnoses": ("POST", {P}),
+    "patients:remove_diagnoses": ("POST", {P}),
+    "patients:add_medications": ("POST", CLINICIANS_WHO_CHART_MEDS),
+    "patients:remove_medications": ("POST", CLINICIANS_WHO_CHART_MEDS),
+    "patients:add_allergies": ("POST", CLINICIANS_WHO_CHART_MEDS),
+    "patients:remove_allergies": ("POST", CLINICIANS_WHO_CHART_MEDS),
+    "patients:add_measurements": ("POST", CLINICIANS_WHO_CHART_MEDS),
+    "patients:remove_measurements": ("POST", CLINICIANS_WHO_CHART_MEDS),
+    "audit:list": ("GET", {A}),
+    "accounts:staff": ("GET", {A}),
+    "accounts:set_active": ("POST", {A}),
+    "accounts:tokens": ("GET", EVERYONE),
+    "accounts:revoke_token": ("POST", EVERYONE),
+}
+PUBLIC_PAGES = {"home", "healthz", "accounts:login", "accounts:logout"}
+
+# API operation id -> roles allowed
+API_OPERATIONS: dict[str, set[Role]] = {
+    "ketacare_api_me": EVERYONE,
+    "ketacare_patients_api_search_patients": EVERYONE,
+    "ketacare_patients_api_register_patient": {A, P, N, F},
+    "ketacare_patients_api_get_patient": EVERYONE,
+    "ketacare_patients_api_update_patient": {A, P, N, F},
+    "ketacare_patients_api_add_diagnoses": {P},
+    "ketacare_patients_api_remove_diagnoses": {P},
+    "ketacare_patients_api_add_medications": CLINICIANS_WHO_CHART_MEDS,
+    "ketacare_patients_api_remove_medications": CLINICIANS_WHO_CHART_MEDS,
+    "ketacare_patients_api_add_allergies": CLINICIANS_WHO_CHART_MEDS,
+    "ketacare_patients_api_remove_allergies": CLINICIANS_WHO_CHART_MEDS,
+    "ketacare_patients_api_add_measurements": CLINICIANS_WHO_CHART_MEDS,
+    "ketacare_patients_api_remove_measurements": CLINICIANS_WHO_CHART_MEDS,
+}
+
+ENTRY_ROWS: dict[str, dict[str, Any]] = {
+    "diagnoses": {"code": "F43.10"},
+    "medications": {
+        "name": "buspirone",
+        "dose_amount": Decimal("15"),
+        "dose_unit": "mg",
+        "frequency": "twice daily",
+    },
+    "allergies": {"substance": "latex"},
+    "measurements": {"measured_on": date(2026, 1, 1), "weight_kg": Decimal("70")},
+}
+
+
+def named_routes(
+    resolver: URLResolver | None = None, ns: str = ""
+) -> Iterator[tuple[str, URLPattern]]:
+    for entry in (resolver or get_resolver()).url_patterns:
+        if isinstance(entry, URLResolver):
+            if entry.namespace == "api":
+                continue  # walked through the OpenAPI schema below
+            yield from named_routes(entry, f"{ns}{entry.namespace}:" if entry.namespace else ns)
+        elif entry.name:
+            yield f"{ns}{entry.name}", entry
+
+
+def fresh_kwargs(name: str, patient: Patient, user: User) -> dict[str, int]:
+    """URL arguments for one request; deletable things are made anew so every call can succeed."""
+    kwargs: dict[str, int] = {}
+    pattern = str(dict(named_routes())[name].pattern)
+    if "patient_id" in pattern:
+        kwargs["patient_id"] = patient.pk
+    if "item_id" in pattern:
+        kind = name.split("_", 1)[1]
+        row = {**ENTRY_ROWS[kind]}
+        if kind == "diagnoses":
+            patient.diagnoses.filter(code=row["code"]).delete()
+        kwargs["item_id"] = patients.add_entry(Actor.system("t"), patient, kind, row).pk
+    if "token_id" in pattern:
+        kwargs["token_id"] = accounts.issue_token(Actor.system("t"), user, "walk")[0].pk
+    if "user_id" in pattern:
+        kwargs["user_id"] = User.objects.exclude(pk=user.pk).first().pk  # type: ignore[union-attr]
+    return kwargs
+
+
+def test_every_page_is_in_the_table() -> None:
+    assert {name for name, _ in named_routes()} == set(PAGES) | PUBLIC_PAGES
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", list(Role))
+def test_every_page_allows_or_refuses_each_role_as_the_table_says(
+    role: Role, staff: dict[Role, User], patient: Patient
+) -> None:
+    client = login(Client(), staff[role])
+    wrong = []
+    for name, (method, allowed) in PAGES.items():
+        url = reverse(name, kwargs=fresh_kwargs(name, patient, staff[role]))
+        response = client.post(url, {}) if method == "POST" else client.get(url)
+        refused = response.status_code == 403
+        if refused == (role in allowed) or response.status_code >= 500:
+            wrong.append(f"{method} {name}: {response.status_code}")
+    assert wrong == []
+
+
+@pytest.mark.django_db
+def test_an_anonymous_visitor_is_sent_to_log_in_everywhere_but_the_public_pages(
+    patient: Patient, staff: dict[Role, User]
+) -> None:
+    client = Client()
+    for name, (method, _) in PAGES.items():
+        url = reverse(name, kwargs=fresh_kwargs(name, patient, staff[Role.ADMIN]))
+        response = client.post(url) if method == "POST" else client.get(url)
+        assert response.status_code == 302, name
+        assert response["Location"].startswith("/accounts/login/?next="), name
+    assert client.get(reverse("healthz")).status_code == 200
+    assert client.get(reverse("accounts:login")).status_code == 200
+
+
+def unmarked(request: Any) -> HttpResponse:
+    return HttpResponse("should never be seen")
+
+
+# This module doubles as a urlconf: the real site plus one view that declares nothing.
+urlpatterns = [path("unmarked/", unmarked), *ketacare.urls.urlpatterns]
+
+
+@pytest.mark.django_db
+@pytest.mark.urls("tests.accounts.test_permissions")
+def test_a_view_that_declares_no_permission_is_refused_even_to_the_admin(admin: User) -> None:
+    response = login(Client(), admin).get("/unmarked/")
+    assert response.status_code == 403
+    assert b"should never be seen" not in response.content
+
+
+def api_operations() -> Iterator[tuple[str, str, str]]:
+    schema = api.get_openapi_schema()
+    for path, methods in schema["paths"].items():
+        for method, op in methods.items():
+            yield op["operationId"], method.upper(), path
+
+
+def test_every_api_operation_is_in_the_table_and_declares_a_permission() -> None:
+    assert {op for op, _, _ in api_operations()} == set(API_OPERATIONS)
+    for router_path_view in _path_views():
+        for operation in router_path_view.operations:
+            auths = operation.auth_callbacks
+            assert len(auths) == 1 and isinstance(auths[0], StaffAuth), operation.view_func
+            assert auths[0].permission is not None, operation.view_func
+
+
+def _path_views() -> Iterator[Any]:
+    for _prefix, router in api._routers:
+        yield from router.path_operations.values()
+
+
+def test_the_api_default_refuses_everyone() -> None:
+    default = api.auth[0] if isinstance(api.auth, list | tuple) else api.auth
+    assert isinstance(default, StaffAuth) and default.permission is None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", list(Role))
+def test_every_api_operation_allows_or_refuses_each_role_as_the_table_says(
+    role: Role, staff: dict[Role, User], patient: Patient
+) -> None:
+    _, secret = accounts.issue_token(Actor.system("t"), staff[role], "walk")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    wrong = []
+    for op_id, method, path in api_operations():
+        url = "/api/v1" + path.removeprefix("/api/v1")
+        url = url.replace("{patient_id}", str(patient.pk))
+        if "{item_id}" in url:
+            kind = op_id.rsplit("_", 1)[1]
+            row = {**ENTRY_ROWS[kind]}
+            patient.diagnoses.filter(code=row.get("code", "-")).delete()
+            url = url.replace(
+                "{item_id}", str(patients.add_entry(Actor.system("t"), patient, kind, row).pk)
+            )
+        call: Callable[..., Any] = getattr(client, method.lower())
+        if method == "GET":
+            response = call(url + ("?q=rosa" if url.endswith("/patients") else ""))
+        else:
+            response = call(url, data="{}", content_type="application/json")
+        refused = response.status_code == 403
+        if refused == (role in API_OPERATIONS[op_id]) or response.status_code >= 500:
+            wrong.append(f"{method} {path}: {response.status_code}")
+    assert wrong == []
+
+
+@pytest.mark.django_db
+def test_the_api_answers_401_without_credentials(patient: Patient) -> None:
+    client = Client()
+    for _op, method, path in api_operations():
+        url = "/api/v1" + path.removeprefix("/api/v1")
+        url = url.replace("{patient_id}", str(patient.pk)).replace("{item_id}", "1")
+        response = getattr(client, method.lower())(url)
+        assert response.status_code == 401, f"{method} {path}"
