@@ -25,7 +25,8 @@ def test_defaults_are_a_local_sqlite_clinic(tmp_path: Path) -> None:
 
 def test_a_dev_secret_key_is_generated_once_and_kept_private(tmp_path: Path) -> None:
     first, second = load(tmp_path).secret_key, load(tmp_path).secret_key
-    assert first == second and len(first) >= 50
+    assert first == second
+    assert len(first) >= 50
     assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
 
 

@@ -27,7 +27,7 @@ api = NinjaAPI(
 
 
 def _loc(field: str) -> list[str | int]:
-    """``diagnoses.0.code`` -> the location pydantic would give: body, payload, diagnoses, 0, code."""
+    """``diagnoses.0.code`` -> where pydantic would put it: body, payload, diagnoses, 0, code."""
     return ["body", "payload", *(int(p) if p.isdigit() else p for p in field.split("."))]
 
 

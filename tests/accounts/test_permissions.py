@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from django.http import HttpResponse
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver, path, reverse
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import path as url_path
 
 import ketacare.urls
-
 from ketacare.accounts import services as accounts
 from ketacare.accounts.api_auth import StaffAuth
 from ketacare.accounts.models import User
@@ -154,7 +154,7 @@ def unmarked(request: Any) -> HttpResponse:
 
 
 # This module doubles as a urlconf: the real site plus one view that declares nothing.
-urlpatterns = [path("unmarked/", unmarked), *ketacare.urls.urlpatterns]
+urlpatterns = [url_path("unmarked/", unmarked), *ketacare.urls.urlpatterns]
 
 
 @pytest.mark.django_db
@@ -177,7 +177,8 @@ def test_every_api_operation_is_in_the_table_and_declares_a_permission() -> None
     for router_path_view in _path_views():
         for operation in router_path_view.operations:
             auths = operation.auth_callbacks
-            assert len(auths) == 1 and isinstance(auths[0], StaffAuth), operation.view_func
+            assert len(auths) == 1, operation.view_func
+            assert isinstance(auths[0], StaffAuth), operation.view_func
             assert auths[0].permission is not None, operation.view_func
 
 
@@ -188,7 +189,8 @@ def _path_views() -> Iterator[Any]:
 
 def test_the_api_default_refuses_everyone() -> None:
     default = api.auth[0] if isinstance(api.auth, list | tuple) else api.auth
-    assert isinstance(default, StaffAuth) and default.permission is None
+    assert isinstance(default, StaffAuth)
+    assert default.permission is None
 
 
 @pytest.mark.django_db

@@ -14,20 +14,26 @@ pytestmark = pytest.mark.django_db
 
 
 def test_an_event_cannot_be_written_outside_a_transaction() -> None:
-    # pytest-django wraps each test in a transaction, so leave it to see the rule bite.
-    with pytest.raises(NotInTransaction):
-        transaction.get_connection().in_atomic_block = False
-        try:
+    # pytest-django wraps each test in a transaction; step outside it to see the rule bite.
+    connection_ = transaction.get_connection()
+    connection_.in_atomic_block = False
+    try:
+        with pytest.raises(NotInTransaction):
             record(Actor.system("t"), Action.VIEW, entity_type="x")
-        finally:
-            transaction.get_connection().in_atomic_block = True
+    finally:
+        connection_.in_atomic_block = True
 
 
 def test_a_rolled_back_change_leaves_no_event() -> None:
     before = AuditEvent.objects.count()
-    with pytest.raises(RuntimeError), transaction.atomic():
-        build_patient(mrn="ROLLBACK-1")
-        raise RuntimeError("the change fails after its event was written")
+
+    def change_that_fails_after_its_event_was_written() -> None:
+        with transaction.atomic():
+            build_patient(mrn="ROLLBACK-1")
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        change_that_fails_after_its_event_was_written()
     assert AuditEvent.objects.count() == before
     assert not Patient.objects.filter(mrn="ROLLBACK-1").exists()
     assert verify_chain().intact
@@ -62,6 +68,7 @@ def _without_append_only_triggers() -> None:
     """What an attacker with database rights could do; undone when the test's transaction ends."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # settle deferred FK checks first
             cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER audit_event_append_only")
         else:
             cursor.execute("DROP TRIGGER audit_event_no_update")

@@ -16,7 +16,8 @@ def build(n: int) -> list[chain.Link]:
 def test_an_untouched_chain_verifies() -> None:
     links = build(5)
     verdict = chain.verify(links, head_seq=5, head_hash=links[-1].hash)
-    assert verdict.intact and verdict.events == 5
+    assert verdict.intact
+    assert verdict.events == 5
 
 
 def test_the_canonical_form_ignores_key_order() -> None:

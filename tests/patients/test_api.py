@@ -62,7 +62,8 @@ def test_a_prescriber_registers_a_patient_with_clinical_entries_in_one_call(
     response = post(bearer(prescriber), "/api/v1/patients", body)
     assert response.status_code == 201, response.content
     data = response.json()
-    assert data["mrn"] == "API-1" and data["clinical_included"] is True
+    assert data["mrn"] == "API-1"
+    assert data["clinical_included"] is True
     assert data["diagnoses"][0]["description"] == "Social phobia, generalized"
     assert data["measurements"][0]["bmi"] == "25.1"
     events = AuditEvent.objects.filter(patient__mrn="API-1")
@@ -81,7 +82,8 @@ def test_bad_input_gets_422_naming_every_field_and_saves_nothing(prescriber: Use
     assert response.status_code == 422
     errors = locs(response)
     # Type errors come first (pydantic), naming the allowed values.
-    assert "sex" in errors and "'female', 'male' or 'other'" in errors["sex"]
+    assert "sex" in errors
+    assert "'female', 'male' or 'other'" in errors["sex"]
     body["sex"] = "male"
     response = post(bearer(prescriber), "/api/v1/patients", body)
     assert response.status_code == 422
@@ -118,7 +120,8 @@ def test_reading_a_chart_is_audited_and_clinical_detail_follows_the_role(
     assert [d["code"] for d in full["diagnoses"]] == ["F41.1", "F33.1"]
     assert full["allergies"][0]["substance"] == "penicillin"
     limited = bearer(clerk).get(f"/api/v1/patients/{patient.pk}").json()
-    assert limited["diagnoses"] == [] and limited["clinical_included"] is False
+    assert limited["diagnoses"] == []
+    assert limited["clinical_included"] is False
     actors = list(
         AuditEvent.objects.filter(action="view", patient=patient)
         .order_by("seq")
@@ -135,9 +138,11 @@ def test_patch_changes_only_the_fields_sent_and_audits_them(patient: Patient, cl
     )
     assert response.status_code == 200
     patient.refresh_from_db()
-    assert patient.phone == "+44 20 7946 0000" and patient.given_name == "Rosa"
+    assert patient.phone == "+44 20 7946 0000"
+    assert patient.given_name == "Rosa"
     event = AuditEvent.objects.get(action="update", entity_type="patient")
-    assert event.new_values == {"phone": "+44 20 7946 0000"} and event.channel == "api"
+    assert event.new_values == {"phone": "+44 20 7946 0000"}
+    assert event.channel == "api"
 
 
 def test_search_needs_a_query_and_finds_by_mrn(patient: Patient, therapist: User) -> None:
@@ -169,14 +174,16 @@ def test_tokens_are_stored_only_as_digests(nurse: User) -> None:
     token, secret = accounts.issue_token(Actor.system("t"), nurse, "script")
     stored = ApiToken.objects.get(pk=token.pk)
     assert secret not in {stored.digest, stored.prefix, stored.name}
-    assert stored.digest == ApiToken.digest_of(secret) and len(stored.digest) == 64
+    assert stored.digest == ApiToken.digest_of(secret)
+    assert len(stored.digest) == 64
 
 
 def test_a_revoked_token_or_a_deactivated_user_is_refused(nurse: User) -> None:
     token, secret = accounts.issue_token(Actor.system("t"), nurse, "script")
     client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
     me = client.get("/api/v1/me")
-    assert me.status_code == 200 and me.json()["role"] == "nurse"
+    assert me.status_code == 200
+    assert me.json()["role"] == "nurse"
     accounts.revoke_token(Actor.system("t"), token)
     assert client.get("/api/v1/me").status_code == 401
     _, secret2 = accounts.issue_token(Actor.system("t"), nurse, "another")
@@ -198,7 +205,8 @@ def test_token_use_is_timestamped_at_most_once_a_minute(nurse: User) -> None:
     ApiToken.objects.filter(pk=token.pk).update(last_used_at=first - timedelta(minutes=5))
     client.get("/api/v1/me")
     token.refresh_from_db()
-    assert token.last_used_at is not None and token.last_used_at > first - timedelta(minutes=1)
+    assert token.last_used_at is not None
+    assert token.last_used_at > first - timedelta(minutes=1)
     assert token.last_used_at <= timezone.now()
 
 
@@ -206,7 +214,8 @@ def test_the_browser_session_works_for_the_api_with_csrf_on_writes(prescriber: U
     client = login(Client(enforce_csrf_checks=True), prescriber)
     assert client.get("/api/v1/me").json()["username"] == prescriber.username
     refused = post(client, "/api/v1/patients", NEW_PATIENT)
-    assert refused.status_code == 403 and "CSRF" in refused.json()["detail"]
+    assert refused.status_code == 403
+    assert "CSRF" in refused.json()["detail"]
     client.get("/accounts/tokens/")  # sets the CSRF cookie
     csrf = client.cookies["csrftoken"].value
     accepted = client.post(
@@ -227,5 +236,6 @@ def test_openapi_and_docs_are_served_to_staff_only(nurse: User) -> None:
         "StaffAuth": {"type": "http", "scheme": "bearer"}
     }
     docs = client.get("/api/v1/docs")
-    assert docs.status_code == 200 and b"swagger-ui" in docs.content
+    assert docs.status_code == 200
+    assert b"swagger-ui" in docs.content
     assert b"cdn.jsdelivr" not in docs.content

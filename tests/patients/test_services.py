@@ -247,16 +247,19 @@ def test_search_finds_by_name_words_accents_mrn_and_birth_date(system: Actor) ->
     assert mrns(SearchQuery.parse("jos", dob=date(1979, 5, 4))) == [jose.mrn]
     assert mrns(SearchQuery.parse("nobody")) == []
     event = AuditEvent.objects.filter(action="search").order_by("-seq").first()
-    assert event is not None and event.new_values["text"] == "nobody"
+    assert event is not None
+    assert event.new_values["text"] == "nobody"
 
 
 def test_opening_a_chart_is_audited_with_the_sections_shown(
     patient: Patient, system: Actor
 ) -> None:
     chart = services.open_chart(system, patient, clinical=False)
-    assert chart.diagnoses == [] and chart.medications == []
+    assert chart.diagnoses == []
+    assert chart.medications == []
     full = services.open_chart(system, patient, clinical=True)
     assert [d.code for d in full.diagnoses] == ["F41.1", "F33.1"]
-    assert full.latest_measurement is not None and full.latest_measurement.bmi == Decimal("25.2")
+    assert full.latest_measurement is not None
+    assert full.latest_measurement.bmi == Decimal("25.2")
     views = AuditEvent.objects.filter(action="view", patient=patient).order_by("seq")
     assert [e.new_values["sections"] for e in views] == ["registration", "full"]
