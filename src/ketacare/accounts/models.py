@@ -11,7 +11,9 @@ from ketacare.accounts.roles import Perm, Role, allows
 class User(AbstractUser):
     """A member of clinic staff. Every account has exactly one role."""
 
-    role = models.CharField(max_length=20, choices=[(r.value, r.value) for r in Role])
+    role = models.CharField(
+        max_length=20, choices=[(r.value, r.value.replace("_", " ")) for r in Role]
+    )
 
     class Meta:
         constraints = [

@@ -19,12 +19,13 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         from gunicorn.app.base import BaseApplication
 
-        from ketacare.wsgi import application
-
         if not 1 <= options["port"] <= 65535:
             self.stderr.write(f"--port {options['port']} is out of range; use 1 to 65535")
             raise SystemExit(2)
+        # Collect before the WSGI app (and WhiteNoise's index of STATIC_ROOT) is built.
         call_command("collectstatic", interactive=False, verbosity=0)
+        from ketacare.wsgi import application
+
         bind = f"{options['host']}:{options['port']}"
 
         class Server(BaseApplication):  # type: ignore[misc]
@@ -35,6 +36,9 @@ class Command(BaseCommand):
                 self.cfg.set("worker_class", "gthread")
                 self.cfg.set("accesslog", "-")
                 self.cfg.set("timeout", 60)
+                # No runtime control socket: it lives at one fixed path per user, so two
+                # instances on a host would fight over it, and nothing here uses it.
+                self.cfg.set("control_socket_disable", True)
 
             def load(self) -> Any:
                 return application
