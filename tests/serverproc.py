@@ -80,7 +80,7 @@ class Server:
 
 
 def run_ketacare(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run([KETACARE, *args], env=env, capture_output=True, text=True, check=False)  # noqa: S603
+    done = subprocess.run([KETACARE, *args], env=env, capture_output=True, text=True, check=False)
     if done.returncode:
         raise ServerFailed(
             f"ketacare {' '.join(args)} exited {done.returncode}:\n{done.stdout}{done.stderr}"
@@ -111,7 +111,7 @@ def serve(database_url: str, var_dir: Path, *serve_args: str) -> Iterator[Server
     with log_path.open("w") as log:
         proc = subprocess.Popen(
             [KETACARE, "serve", "--port", str(port), *serve_args],
-            env=env,  # noqa: S603
+            env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
