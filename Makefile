@@ -62,7 +62,8 @@ test: lint typecheck migrations-check test-sqlite test-postgres
 	@echo "=== make test: lint, types, migrations and the suite on SQLite and PostgreSQL all passed ==="
 
 bench: $(VENV)/.installed-test
-	$(BIN)/python bench/search_and_audit.py
+	$(BIN)/python bench/load.py --engine sqlite
+	$(BIN)/python bench/load.py --engine postgresql
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .coverage

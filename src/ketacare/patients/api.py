@@ -59,9 +59,7 @@ def search_patients(request: HttpRequest, q: str = "", dob: date | None = None) 
 
 
 @router.post("/patients", response={201: schemas.PatientOut}, auth=allow(Perm.PATIENT_REGISTER))
-def register_patient(
-    request: HttpRequest, payload: schemas.PatientIn
-) -> Status[dict[str, Any]]:
+def register_patient(request: HttpRequest, payload: schemas.PatientIn) -> Status[dict[str, Any]]:
     """Register a patient, optionally with first clinical entries; all or nothing."""
     data = payload.dict()
     nested = {kind: data.pop(kind) for kind in NESTED}
