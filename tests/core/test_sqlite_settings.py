@@ -1,0 +1,88 @@
+"""SQLite connections get WAL, foreign keys, a busy timeout and BEGIN IMMEDIATE.
+
+Checked on a file database built from the same settings code, whatever engine this run uses
+(the suite's own SQLite test database is in memory, where WAL does not apply)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import connections
+from django.db.backends.sqlite3.base import DatabaseWrapper
+
+from ketacare.settings import _database
+
+# These connections are made by hand, outside pytest-django's test database.
+pytestmark = pytest.mark.usefixtures("unblocked")
+
+
+@pytest.fixture
+def unblocked(django_db_blocker: Any) -> Iterator[None]:
+    with django_db_blocker.unblock():
+        yield
+
+
+def wrapper(path: Path, alias: str) -> Any:
+    settings_dict = {**connections.settings["default"], **_database(f"sqlite:///{path}")}
+    return DatabaseWrapper(settings_dict, alias=alias)
+
+
+def test_every_sqlite_connection_gets_the_safety_pragmas(tmp_path: Path) -> None:
+    db = wrapper(tmp_path / "k.db", "pragma-check")
+    try:
+        with db.cursor() as cursor:
+            values = {}
+            for pragma in ("journal_mode", "foreign_keys", "busy_timeout", "synchronous"):
+                cursor.execute(f"PRAGMA {pragma}")
+                values[pragma] = cursor.fetchone()[0]
+        assert values == {
+            "journal_mode": "wal",
+            "foreign_keys": 1,
+            "busy_timeout": 20000,
+            "synchronous": 1,
+        }
+        assert db.transaction_mode == "IMMEDIATE"
+    finally:
+        db.close()
+
+
+def test_a_second_writer_waits_for_the_first_instead_of_failing(tmp_path: Path) -> None:
+    path = tmp_path / "k.db"
+    first = wrapper(path, "w1")
+    try:
+        with first.cursor() as c:
+            c.execute("CREATE TABLE t (n INTEGER)")
+        first.set_autocommit(False)  # BEGIN IMMEDIATE: takes the write lock now
+        with first.cursor() as c:
+            c.execute("INSERT INTO t VALUES (1)")
+        done: list[str] = []
+
+        def write_second() -> None:
+            second = wrapper(path, "w2")  # a connection belongs to the thread that opens it
+            try:
+                second.set_autocommit(False)
+                with second.cursor() as c:
+                    c.execute("INSERT INTO t VALUES (2)")
+                second.commit()
+                done.append("second committed")
+            except Exception as exc:  # reported through `done`, asserted below
+                done.append(f"second failed: {exc}")
+            finally:
+                second.close()
+
+        t = threading.Thread(target=write_second)
+        t.start()
+        t.join(timeout=0.5)
+        assert done == []  # blocked on the lock, not failed
+        first.commit()
+        t.join(timeout=20)
+        assert done == ["second committed"]
+        with first.cursor() as c:
+            c.execute("SELECT n FROM t ORDER BY n")
+            assert [r[0] for r in c.fetchall()] == [1, 2]
+    finally:
+        first.close()
