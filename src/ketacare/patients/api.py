@@ -10,22 +10,17 @@ from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
 from ketacare.accounts.api_auth import allow
+from ketacare.accounts.models import User
 from ketacare.accounts.roles import Perm
 from ketacare.audit.models import Channel
 from ketacare.audit.services import Actor
-from ketacare.patients import schemas, services
+from ketacare.patients import schemas, selectors, services
 from ketacare.patients.models import Patient
 from ketacare.patients.selectors import Chart, SearchQuery
-from ketacare.patients.services import NESTED
+from ketacare.patients.services import ENTRY_PERMISSIONS, NESTED
 
 router = Router(tags=["patients"])
 
-ENTRY_PERMS = {
-    "diagnoses": Perm.DIAGNOSIS_EDIT,
-    "medications": Perm.MEDICATION_EDIT,
-    "allergies": Perm.MEDICATION_EDIT,
-    "measurements": Perm.MEASUREMENT_EDIT,
-}
 ENTRY_SCHEMAS: dict[str, tuple[type[Schema], type[Schema]]] = {
     "diagnoses": (schemas.DiagnosisIn, schemas.DiagnosisOut),
     "medications": (schemas.MedicationIn, schemas.MedicationOut),
@@ -36,6 +31,11 @@ ENTRY_SCHEMAS: dict[str, tuple[type[Schema], type[Schema]]] = {
 
 def _actor(request: HttpRequest) -> Actor:
     return Actor.from_request(request, Channel.API)
+
+
+def _may(request: HttpRequest, perm: Perm) -> bool:
+    user: User = request.auth  # type: ignore[attr-defined]  # set by StaffAuth
+    return user.can(perm)
 
 
 def _out(chart: Chart, clinical: bool) -> dict[str, Any]:
@@ -64,20 +64,18 @@ def register_patient(request: HttpRequest, payload: schemas.PatientIn) -> Status
     data = payload.dict()
     nested = {kind: data.pop(kind) for kind in NESTED}
     for kind, rows in nested.items():
-        if rows and not request.auth.can(ENTRY_PERMS[kind]):  # type: ignore[attr-defined]
+        if rows and not _may(request, ENTRY_PERMISSIONS[kind]):
             raise HttpError(403, f"Your role may not record {kind}.")
     patient = services.register_patient(_actor(request), data, nested)
-    clinical = request.auth.can(Perm.CLINICAL_VIEW)  # type: ignore[attr-defined]
-    from ketacare.patients.selectors import chart
-
-    return Status(201, _out(chart(patient, clinical), clinical))
+    clinical = _may(request, Perm.CLINICAL_VIEW)
+    return Status(201, _out(selectors.chart(patient, clinical), clinical))
 
 
 @router.get("/patients/{patient_id}", response=schemas.PatientOut, auth=allow(Perm.PATIENT_VIEW))
 def get_patient(request: HttpRequest, patient_id: int) -> dict[str, Any]:
     """The chart. Clinical sections are included for roles that may see them (audited as a view)."""
     patient = get_object_or_404(Patient, pk=patient_id)
-    clinical = request.auth.can(Perm.CLINICAL_VIEW)  # type: ignore[attr-defined]
+    clinical = _may(request, Perm.CLINICAL_VIEW)
     return _out(services.open_chart(_actor(request), patient, clinical), clinical)
 
 
@@ -105,13 +103,13 @@ def _add_entry_operation(kind: str) -> None:
     router.post(
         f"/patients/{{patient_id}}/{kind}",
         response={201: schema_out},
-        auth=allow(ENTRY_PERMS[kind]),
+        auth=allow(ENTRY_PERMISSIONS[kind]),
         summary=f"Add to {kind}",
     )(add)
     router.delete(
         f"/patients/{{patient_id}}/{kind}/{{item_id}}",
         response={204: None},
-        auth=allow(ENTRY_PERMS[kind]),
+        auth=allow(ENTRY_PERMISSIONS[kind]),
         summary=f"Remove from {kind}",
     )(remove)
 

@@ -16,29 +16,9 @@ class DateInput(forms.DateInput):
 class PatientForm(forms.ModelForm[Patient]):
     class Meta:
         model = Patient
+        # The registration fields are the audited ones; allergy status is set from the chart.
         fields = [
-            "mrn",
-            "given_name",
-            "family_name",
-            "preferred_name",
-            "date_of_birth",
-            "sex",
-            "gender_identity",
-            "pronouns",
-            "phone",
-            "email",
-            "address_line",
-            "city",
-            "region",
-            "postal_code",
-            "emergency_contact_name",
-            "emergency_contact_relationship",
-            "emergency_contact_phone",
-            "support_person_name",
-            "support_person_relationship",
-            "support_person_phone",
-            "primary_prescriber",
-            "therapist",
+            f.removesuffix("_id") for f in Patient.AUDITED_FIELDS if f != "no_known_allergies"
         ]
         widgets = {"date_of_birth": DateInput()}
 

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from ketacare.accounts.roles import Perm
 from ketacare.audit.models import Action
 from ketacare.audit.services import Actor, diff, record, snapshot
 from ketacare.clinical import icd10
@@ -31,6 +32,13 @@ NESTED: dict[str, type[PatientEntry]] = {
     "medications": Medication,
     "allergies": Allergy,
     "measurements": BodyMeasurement,
+}
+# Which permission records each kind of chart entry (web and API alike).
+ENTRY_PERMISSIONS: dict[str, Perm] = {
+    "diagnoses": Perm.DIAGNOSIS_EDIT,
+    "medications": Perm.MEDICATION_EDIT,
+    "allergies": Perm.MEDICATION_EDIT,
+    "measurements": Perm.MEASUREMENT_EDIT,
 }
 DUPLICATE_MRN = "A patient with this MRN already exists."
 

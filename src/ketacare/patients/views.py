@@ -20,14 +20,7 @@ from ketacare.patients import services
 from ketacare.patients.forms import ENTRY_FORMS, PatientForm, SearchForm
 from ketacare.patients.models import Patient, PatientEntry
 from ketacare.patients.selectors import SearchQuery
-from ketacare.patients.services import NESTED
-
-ENTRY_PERMS = {
-    "diagnoses": Perm.DIAGNOSIS_EDIT,
-    "medications": Perm.MEDICATION_EDIT,
-    "allergies": Perm.MEDICATION_EDIT,
-    "measurements": Perm.MEASUREMENT_EDIT,
-}
+from ketacare.patients.services import ENTRY_PERMISSIONS, NESTED
 
 
 @requires(Perm.PATIENT_VIEW)
@@ -89,7 +82,7 @@ def chart(
     entry_forms = {
         kind: form_class(prefix=kind)
         for kind, form_class in ENTRY_FORMS.items()
-        if request.user.can(ENTRY_PERMS[kind])
+        if request.user.can(ENTRY_PERMISSIONS[kind])
     }
     entry_forms.update(bound or {})
     return render(
@@ -107,7 +100,7 @@ def chart(
 
 
 def _add_entry_view(kind: str) -> Callable[[StaffRequest, int], HttpResponse]:
-    @requires(ENTRY_PERMS[kind])
+    @requires(ENTRY_PERMISSIONS[kind])
     @require_POST
     def add(request: StaffRequest, patient_id: int) -> HttpResponse:
         patient = get_object_or_404(Patient, pk=patient_id)
@@ -126,7 +119,7 @@ def _add_entry_view(kind: str) -> Callable[[StaffRequest, int], HttpResponse]:
 
 
 def _remove_entry_view(kind: str) -> Callable[[StaffRequest, int, int], HttpResponse]:
-    @requires(ENTRY_PERMS[kind])
+    @requires(ENTRY_PERMISSIONS[kind])
     @require_POST
     def remove(request: StaffRequest, patient_id: int, item_id: int) -> HttpResponse:
         item: PatientEntry = get_object_or_404(NESTED[kind], pk=item_id, patient_id=patient_id)
