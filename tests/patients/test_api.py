@@ -99,7 +99,7 @@ def test_missing_fields_and_a_duplicate_mrn_are_named(clerk: User, patient: Pati
     assert {"given_name", "family_name", "date_of_birth", "sex"} <= set(locs(response))
     response = post(bearer(clerk), "/api/v1/patients", {**NEW_PATIENT, "mrn": patient.mrn})
     assert response.status_code == 422
-    assert locs(response) == {"mrn": "Patient with this MRN already exists."}
+    assert locs(response) == {"mrn": "A patient with this MRN already exists."}
 
 
 def test_a_front_desk_clerk_may_register_but_not_record_diagnoses(clerk: User) -> None:

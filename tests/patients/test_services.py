@@ -44,7 +44,7 @@ def test_a_duplicate_mrn_is_refused_whatever_its_case(system: Actor) -> None:
     build_patient(mrn="DUP-1")
     with pytest.raises(ValidationError) as exc:
         services.register_patient(system, registration(mrn="dup-1"))
-    assert errors_of(exc)["mrn"] == ["Patient with this MRN already exists."]
+    assert errors_of(exc)["mrn"] == ["A patient with this MRN already exists."]
 
 
 def test_missing_required_fields_are_each_named(system: Actor) -> None:

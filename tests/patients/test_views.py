@@ -55,7 +55,7 @@ def test_bad_registration_shows_the_error_by_its_field_and_saves_nothing(
 
 def test_a_duplicate_mrn_is_a_form_error(clerk: User, patient: Patient) -> None:
     response = login(Client(), clerk).post("/patients/new/", {**FORM, "mrn": patient.mrn.lower()})
-    assert b"Patient with this MRN already exists." in response.content
+    assert b"A patient with this MRN already exists." in response.content
     assert Patient.objects.count() == 1
 
 

@@ -121,10 +121,13 @@ class PatientEntry(Audited):
 class Patient(Audited):
     """A person registered with the clinic. Never deleted: records are retained (see README)."""
 
+    DUPLICATE_MRN = "A patient with this MRN already exists."
+
     mrn = models.CharField(
         "MRN",
         max_length=32,
         unique=True,
+        error_messages={"unique": DUPLICATE_MRN},
         validators=[
             RegexValidator(r"^[A-Za-z0-9-]{3,32}$", "Use 3 to 32 letters, digits or hyphens.")
         ],

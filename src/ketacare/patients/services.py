@@ -40,7 +40,6 @@ ENTRY_PERMISSIONS: dict[str, Perm] = {
     "allergies": Perm.MEDICATION_EDIT,
     "measurements": Perm.MEASUREMENT_EDIT,
 }
-DUPLICATE_MRN = "A patient with this MRN already exists."
 
 
 def _refuse_unknown_fields(model: type[Audited], data: Mapping[str, Any]) -> None:
@@ -88,7 +87,7 @@ def _save_patient(patient: Patient) -> None:
         with transaction.atomic():
             patient.save()
     except IntegrityError as exc:  # two clerks registering the same MRN at once
-        raise ValidationError({"mrn": [DUPLICATE_MRN]}) from exc
+        raise ValidationError({"mrn": [Patient.DUPLICATE_MRN]}) from exc
 
 
 @transaction.atomic
@@ -182,27 +181,6 @@ def _demote_primary(actor: Actor, patient: Patient) -> None:
             old={"is_primary": True},
             new={"is_primary": False},
         )
-
-
-@transaction.atomic
-def update_entry(actor: Actor, item: PatientEntry, data: Mapping[str, Any]) -> PatientEntry:
-    fields = item.AUDITED_FIELDS
-    _refuse_unknown_fields(type(item), data)
-    item = type(item)._default_manager.select_for_update().get(pk=item.pk)
-    before = snapshot(item, fields)
-    for field, value in data.items():
-        setattr(item, field, value)
-    errors = _clean(item)
-    if errors:
-        raise ValidationError(errors)
-    old, new = diff(before, snapshot(item, fields))
-    if new:
-        patient = item.patient
-        if isinstance(item, Diagnosis) and new.get("is_primary"):
-            _demote_primary(actor, patient)
-        item.save()
-        record(actor, Action.UPDATE, item, patient=patient, old=old, new=new)
-    return item
 
 
 @transaction.atomic

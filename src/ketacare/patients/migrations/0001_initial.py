@@ -31,6 +31,7 @@ class Migration(migrations.Migration):
                 (
                     "mrn",
                     models.CharField(
+                        error_messages={"unique": "A patient with this MRN already exists."},
                         max_length=32,
                         unique=True,
                         validators=[
