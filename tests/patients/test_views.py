@@ -170,3 +170,37 @@ def test_the_audit_page_filters_by_patient_actor_and_date(
         b"Must be on or after the From date"
         in client.get("/audit/?since=2026-02-02&until=2026-01-01").content
     )
+
+
+def test_editing_registration_saves_and_audits_only_the_change(
+    clerk: User, patient: Patient
+) -> None:
+    client = login(Client(), clerk)
+    form = client.get(f"/patients/{patient.pk}/edit/").context["form"]
+    data = {k: v for k, v in form.initial.items() if v is not None}
+    data.update(phone="+1 555 777 8888", date_of_birth="1985-03-14")
+    response = client.post(f"/patients/{patient.pk}/edit/", data)
+    assert response.status_code == 302
+    patient.refresh_from_db()
+    assert patient.phone == "+1 555 777 8888"
+    event = AuditEvent.objects.get(action="update", entity_type="patient")
+    assert (event.old_values, event.new_values) == ({"phone": ""}, {"phone": "+1 555 777 8888"})
+    bad = client.post(f"/patients/{patient.pk}/edit/", {**data, "date_of_birth": "2999-01-01"})
+    assert bad.status_code == 200
+    assert b"Cannot be in the future" in bad.content
+    patient.refresh_from_db()
+    assert patient.date_of_birth.isoformat() == "1985-03-14"
+
+
+def test_an_expired_session_sends_htmx_requests_to_log_in(db: None) -> None:
+    response = Client().get("/patients/?q=rosa", HTTP_HX_REQUEST="true")
+    assert response.status_code == 401
+    assert response["HX-Redirect"] == "/accounts/login/?next=/patients/"
+
+
+def test_an_impossible_date_in_the_search_box_is_searched_as_text(clerk: User) -> None:
+    from ketacare.patients.selectors import SearchQuery
+
+    assert SearchQuery.parse("2026-02-30") == SearchQuery(text="2026-02-30")
+    assert SearchQuery.parse("2026-02-28").date_of_birth is not None
+    assert b"No patient matches" in login(Client(), clerk).get("/patients/?q=2026-02-30").content
