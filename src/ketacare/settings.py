@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "ketacare.accounts",
     "ketacare.audit",
     "ketacare.patients",
+    "ketacare.measures",
 ]
 
 MIDDLEWARE = [

@@ -4,10 +4,28 @@ Nothing here imports Django, touches a database, reads a clock or does I/O beyon
 the package's own data files; ``tests/test_architecture.py`` enforces the first rule.
 
 Errors raised: :class:`ketacare.clinical.icd10.InvalidCode` (a ``ValueError``) for a code
-that cannot be recorded; ``ValueError`` for impossible arithmetic inputs.
+that cannot be recorded; ``ValueError`` for impossible arithmetic inputs; for instruments,
+:class:`InvalidAnswers`, :class:`UnknownInstrument` and, for a broken data file,
+:class:`InvalidInstrument` (see :mod:`ketacare.clinical.instruments`).
 """
 
 from ketacare.clinical.anthropometrics import age_on, bmi
 from ketacare.clinical.icd10 import InvalidCode
+from ketacare.clinical.instruments import (
+    InvalidAnswers,
+    InvalidInstrument,
+    Score,
+    UnknownInstrument,
+    score,
+)
 
-__all__ = ["InvalidCode", "age_on", "bmi"]
+__all__ = [
+    "InvalidAnswers",
+    "InvalidCode",
+    "InvalidInstrument",
+    "Score",
+    "UnknownInstrument",
+    "age_on",
+    "bmi",
+    "score",
+]

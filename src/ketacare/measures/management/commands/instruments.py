@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from ketacare.clinical import instruments
+
+
+class Command(BaseCommand):
+    help = "List the instruments ketacare can score, with their licence status."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--json", action="store_true", help="one JSON object per instrument")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        import json
+
+        for ins in instruments.library().values():
+            row = {
+                "id": ins.id,
+                "name": ins.name,
+                "items": len(ins.items),
+                "licence": ins.licence.status,
+                "item_text_shipped": ins.licence.ship_text,
+            }
+            if options["json"]:
+                self.stdout.write(json.dumps(row))
+            else:
+                text = "item text shipped" if ins.licence.ship_text else "scoring only"
+                self.stdout.write(
+                    f"{ins.id:13s} {ins.abbreviation:14s} {len(ins.items):3d} items  "
+                    f"{ins.licence.status:10s} {text:18s} {ins.name}"
+                )

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from ketacare.clinical import instruments
+
+
+class Command(BaseCommand):
+    help = (
+        "Score one response (ketacare score ID --answers '0,1,2,,3') or a JSON-lines file "
+        '(ketacare score --batch FILE, lines {"instrument": ID, "answers": [0, 1, null, ...]}; '
+        "'-' reads standard input). Prints JSON."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "instrument", nargs="?", help="instrument id (see: ketacare instruments)"
+        )
+        parser.add_argument(
+            "--answers", help="comma-separated answers; leave a position empty if missing"
+        )
+        parser.add_argument(
+            "--batch", metavar="FILE", help="JSON lines to score, one result per line"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["batch"]:
+            if options["instrument"] or options["answers"] is not None:
+                raise CommandError("--batch takes no instrument id or --answers", returncode=2)
+            self._batch(options["batch"])
+            return
+        if not options["instrument"] or options["answers"] is None:
+            raise CommandError("give an instrument id and --answers, or --batch FILE", returncode=2)
+        try:
+            instrument = instruments.get(options["instrument"])
+            answers = instruments.answers_from_text(instrument, options["answers"])
+            result = instruments.score(instrument, answers)
+        except (instruments.UnknownInstrument, instruments.InvalidAnswers) as exc:
+            raise CommandError(str(exc), returncode=2) from exc
+        self.stdout.write(json.dumps(result.as_dict()))
+
+    def _batch(self, path: str) -> None:
+        try:
+            stream = sys.stdin if path == "-" else open(path, encoding="utf-8")  # noqa: SIM115
+        except OSError as exc:
+            raise CommandError(f"--batch {path}: {exc.strerror}", returncode=2) from exc
+        with stream:
+            for number, line in enumerate(stream, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    result = instruments.score_request(json.loads(line))
+                except json.JSONDecodeError as exc:
+                    result = {"error": f"line {number}: not valid JSON ({exc.msg})"}
+                self.stdout.write(json.dumps(result))
