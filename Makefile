@@ -64,6 +64,7 @@ test: lint typecheck migrations-check test-sqlite test-postgres
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/load.py --engine sqlite
 	$(BIN)/python bench/load.py --engine postgresql
+	$(BIN)/python bench/score_batch.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .coverage
