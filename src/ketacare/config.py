@@ -35,6 +35,9 @@ class Config:
     https: bool
     session_idle_minutes: int
     var_dir: Path
+    self_report_hours: int
+    instrument_text_dir: str
+    public_url: str
 
 
 def parse_bool(name: str, raw: str | None, default: bool) -> bool:
@@ -126,4 +129,30 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
         ),
         secret_key=load_secret_key(env.get("KETACARE_SECRET_KEY"), var_dir),
         var_dir=var_dir,
+        self_report_hours=parse_int(
+            "KETACARE_SELF_REPORT_HOURS", env.get("KETACARE_SELF_REPORT_HOURS"), 72, 1, 720
+        ),
+        instrument_text_dir=parse_folder(
+            "KETACARE_INSTRUMENT_TEXT_DIR", env.get("KETACARE_INSTRUMENT_TEXT_DIR")
+        ),
+        public_url=parse_public_url(env.get("KETACARE_PUBLIC_URL")),
     )
+
+
+def parse_folder(name: str, raw: str | None) -> str:
+    if raw is None or raw.strip() == "":
+        return ""
+    if not Path(raw).is_dir():
+        raise ConfigError(f"{name}={raw!r} is not a folder")
+    return str(Path(raw).resolve())
+
+
+def parse_public_url(raw: str | None) -> str:
+    """The address patients' links point at (reminders are sent from a worker, not a request)."""
+    url = (raw or "").strip() or "http://127.0.0.1:8000"
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
+        raise ConfigError(
+            f"KETACARE_PUBLIC_URL={url!r} is not a site address; use e.g. https://clinic.example.org"
+        )
+    return url.rstrip("/")

@@ -166,6 +166,20 @@ WHITENOISE_USE_FINDERS = True
 
 NINJA_PAGINATION_PER_PAGE = 50
 
+# Measurement-based care
+KETACARE_SELF_REPORT_HOURS = CONFIG.self_report_hours  # a self-report code's lifetime
+KETACARE_SELF_REPORT_MAX_FAILURES = 10  # wrong codes from one address ...
+KETACARE_SELF_REPORT_LOCKOUT_MINUTES = 15  # ... within this window lock it out
+KETACARE_INSTRUMENT_TEXT_DIR = CONFIG.instrument_text_dir  # a site's licensed item text
+KETACARE_PUBLIC_URL = CONFIG.public_url
+# Shown to a patient whose answers raise a suicide-risk flag (US resources by default).
+KETACARE_CRISIS_TEXT = (
+    "If you are thinking about harming yourself or are in danger, call or text 988 (Suicide & "
+    "Crisis Lifeline) now, or call 911. You can also call the clinic."
+)
+EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = "ketacare@localhost"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -9,5 +9,7 @@ urlpatterns = [
     path("accounts/", include("ketacare.accounts.urls")),
     path("patients/", include("ketacare.patients.urls")),
     path("audit/", include("ketacare.audit.urls")),
+    path("", include("ketacare.measures.urls")),
+    path("self-report/", include("ketacare.measures.self_report_urls")),
     path("api/v1/", api.urls),
 ]

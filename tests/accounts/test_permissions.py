@@ -15,6 +15,7 @@ from django.http import HttpResponse
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls import path as url_path
+from django.utils import timezone
 
 import ketacare.urls
 from ketacare.accounts import services as accounts
@@ -23,6 +24,7 @@ from ketacare.accounts.models import User
 from ketacare.accounts.roles import Role
 from ketacare.api import api
 from ketacare.audit.services import Actor
+from ketacare.measures import services as measures
 from ketacare.patients import services as patients
 from ketacare.patients.models import Patient
 from tests.conftest import login
@@ -47,12 +49,25 @@ PAGES: dict[str, tuple[str, set[Role]]] = {
     "patients:add_measurements": ("POST", CLINICIANS_WHO_CHART_MEDS),
     "patients:remove_measurements": ("POST", CLINICIANS_WHO_CHART_MEDS),
     "audit:list": ("GET", {A}),
+    "measures:dashboard": ("GET", {P, N, T}),
+    "measures:patient_measures": ("GET", {P, N, T}),
+    "measures:record": ("GET", {P, N, T}),
+    "measures:issue": ("GET", {P, N, T, F}),
+    "measures:close_alert": ("POST", {P}),
     "accounts:staff": ("GET", {A}),
     "accounts:set_active": ("POST", {A}),
     "accounts:tokens": ("GET", EVERYONE),
     "accounts:revoke_token": ("POST", EVERYONE),
 }
-PUBLIC_PAGES = {"home", "healthz", "accounts:login", "accounts:logout"}
+PUBLIC_PAGES = {
+    "home",
+    "healthz",
+    "accounts:login",
+    "accounts:logout",
+    "self_report:code",
+    "self_report:link",
+    "self_report:form",
+}
 
 # API operation id -> roles allowed
 API_OPERATIONS: dict[str, set[Role]] = {
@@ -96,9 +111,9 @@ def named_routes(
             yield f"{ns}{entry.name}", entry
 
 
-def fresh_kwargs(name: str, patient: Patient, user: User) -> dict[str, int]:
+def fresh_kwargs(name: str, patient: Patient, user: User) -> dict[str, int | str]:
     """URL arguments for one request; deletable things are made anew so every call can succeed."""
-    kwargs: dict[str, int] = {}
+    kwargs: dict[str, int | str] = {}
     pattern = str(dict(named_routes())[name].pattern)
     if "patient_id" in pattern:
         kwargs["patient_id"] = patient.pk
@@ -110,6 +125,18 @@ def fresh_kwargs(name: str, patient: Patient, user: User) -> dict[str, int]:
         kwargs["item_id"] = patients.add_entry(Actor.system("t"), patient, kind, row).pk
     if "token_id" in pattern:
         kwargs["token_id"] = accounts.issue_token(Actor.system("t"), user, "walk")[0].pk
+    if "instrument_id" in pattern:
+        kwargs["instrument_id"] = "gad7"
+    if "alert_id" in pattern:
+        response = measures.record_response(
+            Actor.system("t"),
+            patient,
+            "phq9",
+            [0] * 8 + [1],
+            context="ad_hoc",
+            completed_at=timezone.now(),
+        )
+        kwargs["alert_id"] = response.alerts.get().pk
     if "user_id" in pattern:
         kwargs["user_id"] = User.objects.exclude(pk=user.pk).first().pk  # type: ignore[union-attr]
     return kwargs

@@ -42,6 +42,15 @@ def test_the_library_has_exactly_the_thirteen_instruments() -> None:
     assert sorted(lib.library()) == sorted(IDS)
 
 
+def test_each_instrument_is_versioned_by_its_data_file() -> None:
+    import hashlib
+
+    folder = resources.files("ketacare.clinical").joinpath("data/instruments")
+    text = folder.joinpath("gad7.toml").read_text()
+    assert lib.get("gad7").version == hashlib.sha256(text.encode()).hexdigest()[:12]
+    assert len({ins.version for ins in lib.library().values()}) == len(IDS)
+
+
 @pytest.mark.parametrize(
     ("instrument_id", "answers", "total", "severity", "flags"),
     [

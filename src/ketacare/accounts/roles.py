@@ -31,6 +31,10 @@ class Perm(StrEnum):
     MEASUREMENT_EDIT = "measurement.edit"
     AUDIT_VIEW = "audit.view"
     STAFF_MANAGE = "staff.manage"
+    MEASURE_RECORD = "measure.record"  # enter a response on a patient's behalf
+    MEASURE_REQUEST = "measure.request"  # issue a self-report code or schedule
+    ALERT_CLOSE = "alert.close"
+    DASHBOARD_VIEW = "dashboard.view"
     OWN_TOKENS = "tokens.own"  # create and revoke one's own API tokens
     API_DOCS = "api.docs"
 
@@ -50,6 +54,10 @@ GRANTS: dict[Role, frozenset[Perm]] = {
             Perm.DIAGNOSIS_EDIT,
             Perm.MEDICATION_EDIT,
             Perm.MEASUREMENT_EDIT,
+            Perm.MEASURE_RECORD,
+            Perm.MEASURE_REQUEST,
+            Perm.ALERT_CLOSE,
+            Perm.DASHBOARD_VIEW,
         }
     ),
     Role.NURSE: frozenset(
@@ -60,10 +68,19 @@ GRANTS: dict[Role, frozenset[Perm]] = {
             Perm.CLINICAL_VIEW,
             Perm.MEDICATION_EDIT,
             Perm.MEASUREMENT_EDIT,
+            Perm.MEASURE_RECORD,
+            Perm.MEASURE_REQUEST,
+            Perm.DASHBOARD_VIEW,
         }
     ),
-    Role.THERAPIST: frozenset(_EVERYONE | {Perm.CLINICAL_VIEW}),
-    Role.FRONT_DESK: frozenset(_EVERYONE | {Perm.PATIENT_REGISTER, Perm.PATIENT_EDIT}),
+    Role.THERAPIST: frozenset(
+        _EVERYONE
+        | {Perm.CLINICAL_VIEW, Perm.MEASURE_RECORD, Perm.MEASURE_REQUEST, Perm.DASHBOARD_VIEW}
+    ),
+    # The front desk hands out kiosk codes at check-in; it never sees the answers.
+    Role.FRONT_DESK: frozenset(
+        _EVERYONE | {Perm.PATIENT_REGISTER, Perm.PATIENT_EDIT, Perm.MEASURE_REQUEST}
+    ),
 }
 
 

@@ -15,11 +15,12 @@ that cannot be scored (its message names the item and the allowed values).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import operator
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -173,6 +174,7 @@ class Instrument:
     risk_rule: RiskRule | None
     loinc: Mapping[str, str] = field(default_factory=dict)
     sources: Mapping[str, str] = field(default_factory=dict)
+    version: str = ""  # first 12 hex digits of the data file's SHA-256
 
     @property
     def total_range(self) -> tuple[int, int]:
@@ -319,8 +321,10 @@ def library() -> Mapping[str, Instrument]:
     found = {}
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".toml"):
-            instrument = parse(tomllib.loads(entry.read_text()), origin=entry.name)
-            found[instrument.id] = instrument
+            text = entry.read_text()
+            instrument = parse(tomllib.loads(text), origin=entry.name)
+            digest = hashlib.sha256(text.encode()).hexdigest()[:12]
+            found[instrument.id] = replace(instrument, version=digest)
     return found
 
 

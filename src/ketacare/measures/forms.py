@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+
+from ketacare.clinical import instruments
+from ketacare.clinical.instruments import Instrument
+from ketacare.measures.models import Context
+from ketacare.measures.texts import Texts
+
+CONTEXT_CHOICES = [(c.value, c.value.replace("_", " ")) for c in Context]
+
+
+def item_field_name(instrument_id: str, number: int) -> str:
+    return f"{instrument_id}__{number}"
+
+
+def add_item_fields(
+    form: forms.Form, instrument: instruments.Instrument, texts: Texts | None, *, required: bool
+) -> None:
+    """One radio group per item: its text where available, else its label."""
+    for item in instrument.items:
+        label = texts.items[item.number - 1] if texts else item.label
+        choices = [(str(o.value), o.label) for o in item.options]
+        form.fields[item_field_name(instrument.id, item.number)] = forms.TypedChoiceField(
+            label=f"{item.number}. {label}",
+            choices=choices if required else [("", "not answered"), *choices],
+            coerce=int,
+            empty_value=None,
+            required=required,
+            widget=forms.RadioSelect,
+        )
+
+
+def answers_from(form: forms.Form, instrument: instruments.Instrument) -> list[int | None]:
+    return [
+        form.cleaned_data.get(item_field_name(instrument.id, i.number)) for i in instrument.items
+    ]
+
+
+class StaffResponseForm(forms.Form):
+    """A clinician enters a response; unanswered items stay missing (no total is then given)."""
+
+    context = forms.ChoiceField(choices=CONTEXT_CHOICES, initial=Context.AD_HOC.value)
+    hours_after_dose = forms.DecimalField(
+        required=False,
+        min_value=Decimal("0"),
+        max_value=Decimal("336"),
+        decimal_places=1,
+        help_text="Post-session only: hours since dosing.",
+    )
+    completed_at = forms.DateTimeField(
+        initial=timezone.now,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+
+    def __init__(
+        self, *args: Any, instrument: instruments.Instrument, texts: Texts | None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.instrument = instrument
+        add_item_fields(self, instrument, texts, required=False)
+
+
+class SelfReportForm(forms.Form):
+    """What the patient fills in: every item of every instrument in the bundle."""
+
+    def __init__(
+        self, *args: Any, bundle: list[tuple[instruments.Instrument, Texts]], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        for instrument, texts in bundle:
+            add_item_fields(self, instrument, texts, required=True)
+
+
+class IssueRequestForm(forms.Form):
+    instruments = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple)
+    context = forms.ChoiceField(choices=CONTEXT_CHOICES, initial=Context.PRE_SESSION.value)
+    hours_after_dose = forms.DecimalField(
+        required=False, min_value=Decimal("0"), max_value=Decimal("336"), decimal_places=1
+    )
+
+    def __init__(self, *args: Any, available: list[Instrument], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["instruments"]
+        assert isinstance(field, forms.MultipleChoiceField)
+        field.choices = [(i.id, f"{i.abbreviation}: {i.name}") for i in available]
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        max_length=20,
+        label="Your code",
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "autocapitalize": "characters",
+                "inputmode": "text",
+                "spellcheck": "false",
+            }
+        ),
+    )
+
+
+class CloseAlertForm(forms.Form):
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        min_length=10,
+        help_text="What was done: assessment, safety plan, contact made.",
+    )

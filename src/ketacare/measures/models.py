@@ -1,0 +1,205 @@
+from __future__ import annotations
+
+import hashlib
+from decimal import Decimal
+from enum import StrEnum
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from ketacare.clinical import instruments
+from ketacare.patients.models import Patient
+
+
+class Context(StrEnum):
+    INTAKE = "intake"
+    BASELINE = "baseline"
+    PRE_SESSION = "pre_session"
+    POST_SESSION = "post_session"
+    FOLLOW_UP = "follow_up"
+    AD_HOC = "ad_hoc"
+
+
+class Source(StrEnum):
+    STAFF = "staff"
+    SELF_REPORT = "self_report"
+
+
+def _choices(enum: type[StrEnum]) -> list[tuple[str, str]]:
+    return [(m.value, m.value.replace("_", " ")) for m in enum]
+
+
+def instrument_choices() -> list[tuple[str, str]]:
+    return [(i.id, f"{i.abbreviation}: {i.name}") for i in instruments.library().values()]
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class Response(models.Model):
+    """One completed (or partly completed) instrument. Answers are stored item by item; the score
+    is always derived from them by the engine, never stored."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="responses")
+    instrument = models.CharField(max_length=20, choices=instrument_choices)
+    instrument_version = models.CharField(max_length=12)
+    context = models.CharField(max_length=20, choices=_choices(Context))
+    hours_after_dose = models.DecimalField(
+        max_digits=5,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("336"))],
+        help_text="For post-session measures: hours since dosing (0-336).",
+    )
+    completed_at = models.DateTimeField()
+    source = models.CharField(max_length=20, choices=_choices(Source))
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    request = models.ForeignKey(
+        "AssessmentRequest",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="responses",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-completed_at", "-id"]
+        indexes = [models.Index(fields=["patient", "instrument", "completed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.instrument} {self.completed_at:%Y-%m-%d %H:%M}"
+
+    def answer_values(self) -> list[int | None]:
+        by_item = {a.item: a.value for a in self.answers.all()}
+        n = len(instruments.get(self.instrument).items)
+        return [by_item.get(i) for i in range(1, n + 1)]
+
+    def score(self) -> instruments.Score:
+        return instruments.score(instruments.get(self.instrument), self.answer_values())
+
+
+class ItemAnswer(models.Model):
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answers")
+    item = models.PositiveSmallIntegerField()
+    value = models.SmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["item"]
+        constraints = [
+            models.UniqueConstraint(fields=["response", "item"], name="one_answer_per_item")
+        ]
+
+    def __str__(self) -> str:
+        return f"item {self.item} = {self.value}"
+
+
+class Schedule(models.Model):
+    """A follow-up plan that creates due requests: every N days for M weeks, and/or at fixed
+    hours after each dosing session."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="schedules")
+    instruments = models.JSONField(help_text="instrument ids, e.g. ['gad7', 'phq9']")
+    every_days = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(90)]
+    )
+    for_weeks = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(104)]
+    )
+    hours_after_session = models.JSONField(
+        default=list, blank=True, help_text="e.g. [4, 24]: a request this many hours after dosing"
+    )
+    starts_on = models.DateField()
+    active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{', '.join(self.instruments)} schedule for {self.patient}"
+
+
+class AssessmentRequest(models.Model):
+    """A bundle of instruments for the patient to complete without logging in.
+
+    The one-time code and the link token are shown once (or sent once) and only their SHA-256
+    digests are stored. A request created by a schedule has no code until it is sent.
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="requests")
+    instruments = models.JSONField()
+    context = models.CharField(max_length=20, choices=_choices(Context))
+    hours_after_dose = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
+    code_digest = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    token_digest = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    due_at = models.DateTimeField(db_index=True)
+    expires_at = models.DateTimeField()
+    schedule = models.ForeignKey(
+        Schedule, null=True, blank=True, on_delete=models.PROTECT, related_name="requests"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    # Reminder delivery by `ketacare worker`: a worker claims a row before sending.
+    claimed_by = models.CharField(max_length=64, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-due_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{', '.join(self.instruments)} for {self.patient} due {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class SelfReportAttempt(models.Model):
+    """A failed code entry, for rate limiting guesses (stored in the database so every worker
+    process sees the same count)."""
+
+    ip_address = models.GenericIPAddressField(null=True)
+    at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.ip_address} at {self.at}"
+
+
+class AlertFlag(StrEnum):
+    SUICIDAL_IDEATION = "suicidal_ideation"
+    SUICIDE_RISK = "suicide_risk"
+
+
+class SafetyAlert(models.Model):
+    """A suicide-risk signal from a response: shown on the chart and the care team's dashboard,
+    assigned to the primary prescriber, and closed only with a note."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="alerts")
+    response = models.ForeignKey(Response, on_delete=models.PROTECT, related_name="alerts")
+    flag = models.CharField(max_length=30, choices=_choices(AlertFlag))
+    detail = models.CharField(max_length=200)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    raised_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    close_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-raised_at"]
+
+    def __str__(self) -> str:
+        return f"{self.flag} for {self.patient}"

@@ -1,0 +1,335 @@
+"""Every write of measurement-based care: responses (with the safety alerts they raise),
+self-report requests and their one-time codes, and closing alerts. Each is one transaction with
+its audit events."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from ketacare.accounts.roles import Role
+from ketacare.audit.models import Action
+from ketacare.audit.services import Actor, record
+from ketacare.clinical import instruments
+from ketacare.measures.models import (
+    AlertFlag,
+    AssessmentRequest,
+    Context,
+    ItemAnswer,
+    Response,
+    SafetyAlert,
+    SelfReportAttempt,
+    Source,
+    digest,
+)
+from ketacare.measures.texts import has_patient_text
+from ketacare.patients.models import Patient
+
+# Unambiguous characters (no 0/O, 1/I/L) so a code read aloud or typed on a tablet survives.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 8  # 31^8 ~ 8.5e11 codes; with the rate limit a guess is hopeless
+ALERT_FLAGS = {f.value for f in AlertFlag}
+
+
+@dataclass(frozen=True)
+class IssuedRequest:
+    request: AssessmentRequest
+    code: str
+    token: str
+
+
+def _check_context(context: str, hours_after_dose: Decimal | None) -> None:
+    if context not in {c.value for c in Context}:
+        raise ValidationError(
+            {
+                "context": f"Unknown context {context!r}; use one of "
+                f"{', '.join(c.value for c in Context)}."
+            }
+        )
+    if context == Context.POST_SESSION and hours_after_dose is None:
+        raise ValidationError(
+            {"hours_after_dose": "A post-session measure needs the hours since dosing."}
+        )
+    if context != Context.POST_SESSION and hours_after_dose is not None:
+        raise ValidationError(
+            {"hours_after_dose": "Only post-session measures have hours since dosing."}
+        )
+
+
+@transaction.atomic
+def record_response(
+    actor: Actor,
+    patient: Patient,
+    instrument_id: str,
+    answers: Sequence[object],
+    *,
+    context: str,
+    completed_at: datetime,
+    hours_after_dose: Decimal | None = None,
+    source: Source = Source.STAFF,
+    request: AssessmentRequest | None = None,
+) -> Response:
+    """Store a response item by item, audit it, and raise an alert for any suicide-risk flag."""
+    try:
+        instrument = instruments.get(instrument_id)
+        values = instruments.validate_answers(instrument, answers)
+    except instruments.UnknownInstrument as exc:
+        raise ValidationError({"instrument": str(exc)}) from exc
+    except instruments.InvalidAnswers as exc:
+        raise ValidationError({"answers": str(exc)}) from exc
+    _check_context(context, hours_after_dose)
+    if completed_at > timezone.now() + timedelta(minutes=5):
+        raise ValidationError({"completed_at": "Cannot be in the future."})
+    response = Response.objects.create(
+        patient=patient,
+        instrument=instrument.id,
+        instrument_version=instrument.version,
+        context=context,
+        hours_after_dose=hours_after_dose,
+        completed_at=completed_at,
+        source=source,
+        entered_by=actor.user,
+        request=request,
+    )
+    ItemAnswer.objects.bulk_create(
+        ItemAnswer(response=response, item=n, value=v) for n, v in enumerate(values, start=1)
+    )
+    result = instruments.score(instrument, values)
+    record(
+        actor,
+        Action.CREATE,
+        response,
+        patient=patient,
+        new={
+            "instrument": instrument.id,
+            "version": instrument.version,
+            "context": context,
+            "hours_after_dose": hours_after_dose,
+            "completed_at": completed_at,
+            "source": source,
+            "answers": list(values),
+            "total": result.total,
+            "flags": list(result.flags),
+        },
+    )
+    for flag in sorted(ALERT_FLAGS & set(result.flags)):
+        _raise_alert(actor, response, flag, _alert_detail(instrument, values, result))
+    return response
+
+
+def _alert_detail(
+    instrument: instruments.Instrument, values: Sequence[int | None], result: instruments.Score
+) -> str:
+    if result.risk is not None:
+        return f"{instrument.abbreviation}: {result.risk} risk"
+    flagged = [f for f in instrument.flags if f.flag == "suicidal_ideation"]
+    item = int(flagged[0].on.partition(":")[2]) if flagged else 0
+    return f"{instrument.abbreviation} item {item} answered {values[item - 1]}"
+
+
+def _raise_alert(actor: Actor, response: Response, flag: str, detail: str) -> SafetyAlert:
+    patient = response.patient
+    alert = SafetyAlert.objects.create(
+        patient=patient,
+        response=response,
+        flag=flag,
+        detail=detail,
+        assignee=patient.primary_prescriber,
+        raised_at=timezone.now(),
+    )
+    record(
+        actor,
+        Action.CREATE,
+        alert,
+        patient=patient,
+        new={
+            "flag": flag,
+            "detail": detail,
+            "assignee": patient.primary_prescriber.username if patient.primary_prescriber else None,
+        },
+    )
+    return alert
+
+
+@transaction.atomic
+def close_alert(actor: Actor, alert: SafetyAlert, note: str) -> SafetyAlert:
+    """Close an alert; the note (what was done) is required."""
+    alert = SafetyAlert.objects.select_for_update().get(pk=alert.pk)
+    if alert.closed_at is not None:
+        raise ValidationError({"note": "This alert is already closed."})
+    if len(note.strip()) < 10:
+        raise ValidationError({"note": "Say what was done (at least 10 characters)."})
+    if actor.user is None or actor.user.role != Role.PRESCRIBER:
+        raise ValidationError({"note": "Only a prescriber can close a safety alert."})
+    alert.closed_at, alert.closed_by, alert.close_note = timezone.now(), actor.user, note.strip()
+    alert.save(update_fields=["closed_at", "closed_by", "close_note"])
+    record(
+        actor,
+        Action.UPDATE,
+        alert,
+        patient=alert.patient,
+        old={"closed_at": None},
+        new={"closed_at": alert.closed_at, "close_note": alert.close_note},
+    )
+    return alert
+
+
+def _new_secret() -> tuple[str, str]:
+    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    return code, secrets.token_urlsafe(32)
+
+
+@transaction.atomic
+def issue_request(
+    actor: Actor,
+    patient: Patient,
+    instrument_ids: Sequence[str],
+    *,
+    context: str,
+    hours_after_dose: Decimal | None = None,
+    valid_hours: int | None = None,
+) -> IssuedRequest:
+    """A one-time code and link for the patient to complete ``instrument_ids`` without login."""
+    ids = list(dict.fromkeys(instrument_ids))
+    if not ids:
+        raise ValidationError({"instruments": "Choose at least one instrument."})
+    for instrument_id in ids:
+        try:
+            instrument = instruments.get(instrument_id)
+        except instruments.UnknownInstrument as exc:
+            raise ValidationError({"instruments": str(exc)}) from exc
+        if not has_patient_text(instrument):
+            why = f"{instrument.abbreviation} has no item text here ({instrument.licence.status}"
+            raise ValidationError(
+                {
+                    "instruments": f"{why} licence); load the site's licensed "
+                    "text file to use it for self-report."
+                }
+            )
+    _check_context(context, hours_after_dose)
+    hours = valid_hours or settings.KETACARE_SELF_REPORT_HOURS
+    now = timezone.now()
+    code, token = _new_secret()
+    request = AssessmentRequest.objects.create(
+        patient=patient,
+        instruments=ids,
+        context=context,
+        hours_after_dose=hours_after_dose,
+        code_digest=digest(code),
+        token_digest=digest(token),
+        due_at=now,
+        expires_at=now + timedelta(hours=hours),
+        created_by=actor.user,
+    )
+    record(
+        actor,
+        Action.CREATE,
+        request,
+        patient=patient,
+        new={"instruments": ids, "context": context, "expires_at": request.expires_at},
+    )
+    return IssuedRequest(request, code, token)
+
+
+class RequestUnavailable(Exception):
+    """The code or link is wrong, used, or expired; the message says which, and nothing else."""
+
+
+class TooManyAttempts(Exception):
+    """Too many wrong codes from this address recently."""
+
+
+def _rate_limited(ip: str | None) -> bool:
+    since = timezone.now() - timedelta(minutes=settings.KETACARE_SELF_REPORT_LOCKOUT_MINUTES)
+    failures = SelfReportAttempt.objects.filter(ip_address=ip, at__gte=since).count()
+    return failures >= settings.KETACARE_SELF_REPORT_MAX_FAILURES
+
+
+def open_request(secret: str, *, by_code: bool, ip: str | None) -> AssessmentRequest:
+    """The open request a code or link points to; audited as the patient opening it.
+
+    A wrong code is recorded outside the lookup's transaction, so the failure counts towards the
+    rate limit even though the lookup raises.
+    """
+    if _rate_limited(ip):
+        raise TooManyAttempts()
+    normalised = secret.strip().upper().replace("-", "").replace(" ", "") if by_code else secret
+    lookup = {"code_digest": digest(normalised)} if by_code else {"token_digest": digest(secret)}
+    with transaction.atomic():
+        request = AssessmentRequest.objects.select_for_update().filter(**lookup).first()
+        if (
+            request is not None
+            and request.completed_at is None
+            and request.expires_at > timezone.now()
+        ):
+            if request.opened_at is None:
+                request.opened_at = timezone.now()
+                request.save(update_fields=["opened_at"])
+            record(
+                _patient_actor(request, ip),
+                Action.VIEW,
+                request,
+                patient=request.patient,
+                new={"instruments": request.instruments},
+            )
+            return request
+    if request is None:
+        SelfReportAttempt.objects.create(ip_address=ip, at=timezone.now())
+        raise RequestUnavailable("That code is not valid. Check it and try again.")
+    if request.completed_at is not None:
+        raise RequestUnavailable("These questionnaires have already been completed. Thank you.")
+    raise RequestUnavailable("This code has expired. Please ask the clinic for a new one.")
+
+
+def _patient_actor(request: AssessmentRequest, ip: str | None) -> Actor:
+    from ketacare.audit.models import Channel
+
+    return Actor(None, Channel.WEB, ip, label=f"patient self-report (request {request.pk})")
+
+
+@transaction.atomic
+def submit_self_report(
+    request: AssessmentRequest, answers: Mapping[str, Sequence[object]], ip: str | None
+) -> list[Response]:
+    """Record every instrument of the bundle at once; a request can be completed only once."""
+    request = AssessmentRequest.objects.select_for_update().get(pk=request.pk)
+    if request.completed_at is not None or request.expires_at <= timezone.now():
+        raise RequestUnavailable("These questionnaires can no longer be submitted.")
+    if set(answers) != set(request.instruments):
+        raise ValidationError(
+            {"answers": f"Expected answers for {', '.join(request.instruments)}."}
+        )
+    actor, now = _patient_actor(request, ip), timezone.now()
+    responses = [
+        record_response(
+            actor,
+            request.patient,
+            instrument_id,
+            answers[instrument_id],
+            context=request.context,
+            hours_after_dose=request.hours_after_dose,
+            completed_at=now,
+            source=Source.SELF_REPORT,
+            request=request,
+        )
+        for instrument_id in request.instruments
+    ]
+    request.completed_at = now
+    request.save(update_fields=["completed_at"])
+    record(
+        actor,
+        Action.UPDATE,
+        request,
+        patient=request.patient,
+        old={"completed_at": None},
+        new={"completed_at": now},
+    )
+    return responses

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from ketacare.measures import views
+
+app_name = "measures"
+urlpatterns = [
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("patients/<int:patient_id>/measures/", views.patient_measures, name="patient_measures"),
+    path(
+        "patients/<int:patient_id>/measures/<str:instrument_id>/new/",
+        views.record_response,
+        name="record",
+    ),
+    path("patients/<int:patient_id>/self-report/new/", views.issue_request, name="issue"),
+    path("alerts/<int:alert_id>/close/", views.close_alert, name="close_alert"),
+]

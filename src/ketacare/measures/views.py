@@ -1,0 +1,247 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from ketacare.accounts.access import StaffRequest, public, requires
+from ketacare.accounts.roles import Perm
+from ketacare.audit.models import Action
+from ketacare.audit.services import Actor, record
+from ketacare.clinical import instruments
+from ketacare.core.forms import add_errors
+from ketacare.measures import selectors, services
+from ketacare.measures.forms import (
+    CloseAlertForm,
+    CodeForm,
+    IssueRequestForm,
+    SelfReportForm,
+    StaffResponseForm,
+    answers_from,
+)
+from ketacare.measures.models import AssessmentRequest, SafetyAlert
+from ketacare.measures.texts import texts_for
+from ketacare.patients.models import Patient
+
+SESSION_KEY = "ketacare_self_report"
+
+
+def _instrument(instrument_id: str) -> instruments.Instrument:
+    try:
+        return instruments.get(instrument_id)
+    except instruments.UnknownInstrument:
+        raise Http404(f"no instrument {instrument_id!r}") from None
+
+
+@requires(Perm.CLINICAL_VIEW)
+def patient_measures(request: StaffRequest, patient_id: int) -> HttpResponse:
+    """The chart's measures section (loaded by htmx): trends, scores, alerts. Audited."""
+    patient = get_object_or_404(Patient, pk=patient_id)
+    with transaction.atomic():
+        record(
+            Actor.from_request(request),
+            Action.VIEW,
+            patient,
+            patient=patient,
+            new={"sections": "measures"},
+        )
+    return render(
+        request,
+        "measures/_patient_measures.html",
+        {
+            "patient": patient,
+            "series": selectors.series(patient),
+            "alerts": selectors.open_alerts(patient),
+            "library": instruments.library().values(),
+        },
+    )
+
+
+@requires(Perm.MEASURE_RECORD)
+@require_http_methods(["GET", "POST"])
+def record_response(request: StaffRequest, patient_id: int, instrument_id: str) -> HttpResponse:
+    patient = get_object_or_404(Patient, pk=patient_id)
+    instrument = _instrument(instrument_id)
+    form = StaffResponseForm(
+        request.POST or None, instrument=instrument, texts=texts_for(instrument)
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.record_response(
+                Actor.from_request(request),
+                patient,
+                instrument.id,
+                answers_from(form, instrument),
+                context=form.cleaned_data["context"],
+                completed_at=form.cleaned_data["completed_at"],
+                hours_after_dose=form.cleaned_data["hours_after_dose"],
+            )
+            messages.success(request, f"{instrument.abbreviation} recorded.")
+            return redirect(f"{reverse('patients:chart', args=[patient.pk])}#measures")
+        except ValidationError as exc:
+            add_errors(form, exc)
+    return render(
+        request,
+        "measures/record.html",
+        {"form": form, "patient": patient, "instrument": instrument},
+    )
+
+
+@requires(Perm.MEASURE_REQUEST)
+@require_http_methods(["GET", "POST"])
+def issue_request(request: StaffRequest, patient_id: int) -> HttpResponse:
+    patient = get_object_or_404(Patient, pk=patient_id)
+    available = [
+        i for i in instruments.library().values() if texts_for(i) and i.respondent == "patient"
+    ]
+    form = IssueRequestForm(request.POST or None, available=available)
+    issued = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            issued = services.issue_request(
+                Actor.from_request(request),
+                patient,
+                form.cleaned_data["instruments"],
+                context=form.cleaned_data["context"],
+                hours_after_dose=form.cleaned_data["hours_after_dose"],
+            )
+        except ValidationError as exc:
+            add_errors(form, exc)
+    link = (
+        request.build_absolute_uri(reverse("self_report:link", args=[issued.token]))
+        if issued
+        else None
+    )
+    return render(
+        request,
+        "measures/issue.html",
+        {"form": form, "patient": patient, "issued": issued, "link": link},
+    )
+
+
+@requires(Perm.ALERT_CLOSE)
+@require_POST
+def close_alert(request: StaffRequest, alert_id: int) -> HttpResponse:
+    alert = get_object_or_404(SafetyAlert, pk=alert_id)
+    form = CloseAlertForm(request.POST)
+    if form.is_valid():
+        try:
+            services.close_alert(Actor.from_request(request), alert, form.cleaned_data["note"])
+            messages.success(request, "Alert closed.")
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    else:
+        messages.error(request, "To close an alert, say what was done (at least 10 characters).")
+    return redirect(request.POST.get("next") or reverse("patients:chart", args=[alert.patient_id]))
+
+
+@requires(Perm.DASHBOARD_VIEW)
+def dashboard(request: StaffRequest) -> HttpResponse:
+    return render(
+        request,
+        "measures/dashboard.html",
+        {
+            "alerts": selectors.alerts_for(request.user),
+            "overdue": selectors.overdue_requests(request.user),
+            "close_form": CloseAlertForm(),
+        },
+    )
+
+
+# --- the patient's pages: no login ---------------------------------------------------------
+
+
+def _ip(request: HttpRequest) -> str | None:
+    return request.META.get("REMOTE_ADDR")
+
+
+TOO_MANY = (
+    "Too many wrong codes were entered from this device. Please wait 15 minutes or ask "
+    "the clinic for help."
+)
+
+
+def _open(request: HttpRequest, secret: str, by_code: bool) -> tuple[AssessmentRequest | None, str]:
+    """The request behind a code or link (remembered in the session), or why not."""
+    try:
+        opened = services.open_request(secret, by_code=by_code, ip=_ip(request))
+    except services.TooManyAttempts:
+        return None, TOO_MANY
+    except services.RequestUnavailable as exc:
+        return None, str(exc)
+    request.session[SESSION_KEY] = opened.pk
+    return opened, ""
+
+
+def _message(request: HttpRequest, message: str) -> HttpResponse:
+    status = 429 if message == TOO_MANY else 200
+    return render(request, "measures/self_report_message.html", {"message": message}, status=status)
+
+
+@public
+@require_http_methods(["GET", "POST"])
+def code_entry(request: HttpRequest) -> HttpResponse:
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        opened, problem = _open(request, form.cleaned_data["code"], by_code=True)
+        if opened is not None:
+            return redirect("self_report:form")
+        if problem == TOO_MANY:
+            return _message(request, problem)
+        form.add_error("code", problem)
+    return render(request, "measures/self_report_code.html", {"form": form})
+
+
+@public
+def link_entry(request: HttpRequest, token: str) -> HttpResponse:
+    opened, problem = _open(request, token, by_code=False)
+    return redirect("self_report:form") if opened is not None else _message(request, problem)
+
+
+@public
+@require_http_methods(["GET", "POST"])
+def self_report_form(request: HttpRequest) -> HttpResponse:
+    pk = request.session.get(SESSION_KEY)
+    assessment = (
+        AssessmentRequest.objects.select_related("patient").filter(pk=pk).first()
+        if isinstance(pk, int)
+        else None
+    )
+    if assessment is None or assessment.completed_at is not None:
+        return redirect("self_report:code")
+    bundle = [
+        (i, texts)
+        for i in map(instruments.get, assessment.instruments)
+        if (texts := texts_for(i)) is not None
+    ]
+    form = SelfReportForm(request.POST or None, bundle=bundle)
+    if request.method == "POST" and form.is_valid():
+        try:
+            responses = services.submit_self_report(
+                assessment, {i.id: answers_from(form, i) for i, _ in bundle}, _ip(request)
+            )
+        except services.RequestUnavailable as exc:
+            return _message(request, str(exc))
+        del request.session[SESSION_KEY]
+        flagged = any(a for r in responses for a in r.alerts.all())
+        return render(
+            request,
+            "measures/self_report_done.html",
+            {"flagged": flagged, "crisis_text": settings.KETACARE_CRISIS_TEXT},
+        )
+    return render(
+        request,
+        "measures/self_report_form.html",
+        {
+            "form": form,
+            "first_name": assessment.patient.preferred_name or assessment.patient.given_name,
+            "bundle": [
+                (i, texts, [form[f"{i.id}__{n.number}"] for n in i.items]) for i, texts in bundle
+            ],
+        },
+    )
