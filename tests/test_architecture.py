@@ -8,7 +8,7 @@ from pathlib import Path
 import ketacare
 
 SRC = Path(ketacare.__file__).parent
-DOMAIN_APPS = ["accounts", "audit", "patients"]
+DOMAIN_APPS = ["accounts", "audit", "patients", "measures"]
 DOMAIN_FILES = ["models.py", "services.py", "selectors.py", "views.py", "forms.py", "urls.py"]
 
 

@@ -172,6 +172,10 @@ KETACARE_SELF_REPORT_MAX_FAILURES = 10  # wrong codes from one address ...
 KETACARE_SELF_REPORT_LOCKOUT_MINUTES = 15  # ... within this window lock it out
 KETACARE_INSTRUMENT_TEXT_DIR = CONFIG.instrument_text_dir  # a site's licensed item text
 KETACARE_PUBLIC_URL = CONFIG.public_url
+# A clinic's own outcome parameters, e.g. {"gad7": {"remission_at_most": 5}}; validated on use and
+# labelled "clinic configuration" wherever they are shown (defaults: clinical/data/outcomes.toml).
+KETACARE_OUTCOME_OVERRIDES: dict[str, dict[str, object]] = {}
+KETACARE_SMS_SENDER = "ketacare.measures.reminders.ConsoleSmsSender"
 # Shown to a patient whose answers raise a suicide-risk flag (US resources by default).
 KETACARE_CRISIS_TEXT = (
     "If you are thinking about harming yourself or are in danger, call or text 988 (Suicide & "

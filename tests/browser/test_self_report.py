@@ -53,8 +53,8 @@ def test_a_patient_completes_gad7_with_a_code_and_the_point_appears_on_the_chart
 
     nurse.goto(chart_url)
     measures = nurse.locator("#measures")
-    expect(measures.locator("#trend-gad7")).to_contain_text("GAD-7")
-    row = measures.locator("#trend-gad7 tbody tr").first
+    expect(measures.locator("#measure-gad7")).to_contain_text("GAD-7")
+    row = measures.locator("#measure-gad7 tbody tr").first
     expect(row).to_contain_text("baseline")
     expect(row).to_contain_text("10")
     expect(row).to_contain_text("moderate")

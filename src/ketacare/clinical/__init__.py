@@ -18,14 +18,32 @@ from ketacare.clinical.instruments import (
     UnknownInstrument,
     score,
 )
+from ketacare.clinical.outcomes import (
+    Cited,
+    InvalidOutcomeParameters,
+    NoOutcomeParameters,
+    Outcome,
+    OutcomeParameters,
+    outcome,
+)
+from ketacare.clinical.schedules import InvalidSchedule, after_dose_due_times, interval_due_times
 
 __all__ = [
+    "Cited",
     "InvalidAnswers",
     "InvalidCode",
     "InvalidInstrument",
+    "InvalidOutcomeParameters",
+    "InvalidSchedule",
+    "NoOutcomeParameters",
+    "Outcome",
+    "OutcomeParameters",
     "Score",
     "UnknownInstrument",
+    "after_dose_due_times",
     "age_on",
     "bmi",
+    "interval_due_times",
+    "outcome",
     "score",
 ]

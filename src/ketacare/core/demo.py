@@ -1,14 +1,15 @@
 """A synthetic demo clinic: staff of every role and 60 patients with mixed anxiety-disorder
-diagnoses, comorbidities, medications, allergies and weight histories. Every name is invented;
-the generator is seeded, so every run creates the same clinic, and it is idempotent (staff by
-username and patients by MRN are only created when missing). All writes go through the services,
-so the demo data has its audit trail like real data."""
+diagnoses, comorbidities, medications, allergies, weight histories and GAD-7/PHQ-9 courses.
+
+Every name is invented. The generator is seeded, so every run creates the same clinic, and it is
+idempotent: staff (by username) and patients (by MRN) are only created when missing. All writes
+go through the services, so the demo data has its audit trail like real data."""
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +19,7 @@ from ketacare.accounts import services as accounts
 from ketacare.accounts.models import User
 from ketacare.accounts.roles import Role
 from ketacare.audit.services import Actor
+from ketacare.measures import services as measures
 from ketacare.patients import services as patients
 from ketacare.patients.models import Patient
 
@@ -288,6 +290,66 @@ def _clinical(rng: random.Random, today: date) -> dict[str, list[dict[str, Any]]
     }
 
 
+def _measures(actor: Actor, patient: Patient, rng: random.Random, now: datetime) -> None:
+    """A course of treatment as the measures show it: a GAD-7 and PHQ-9 baseline, a rapid drop
+    hours after each of six sessions, and weekly follow-up that holds for most patients and
+    drifts back for some; now and then PHQ-9 item 9 is endorsed (a safety alert)."""
+    base_gad, base_phq = rng.randint(11, 20), rng.randint(8, 22)
+    relapse = rng.random() < 0.3
+    start = now - timedelta(days=rng.randint(40, 80))
+    measures.record_response(
+        actor, patient, "gad7", _answers(rng, base_gad, 7), context="baseline", completed_at=start
+    )
+    measures.record_response(
+        actor,
+        patient,
+        "phq9",
+        _answers(rng, base_phq, 9, item9=0),
+        context="baseline",
+        completed_at=start,
+    )
+    for session in range(6):  # induction: twice a week
+        dosed = start + timedelta(days=2 + session * 3.5, hours=10)
+        level = max(0, base_gad - 3 * (session + 1) - rng.randint(0, 2))
+        measures.record_response(
+            actor,
+            patient,
+            "gad7",
+            _answers(rng, level, 7),
+            context="post_session",
+            hours_after_dose=Decimal("4"),
+            completed_at=dosed + timedelta(hours=4),
+        )
+    for week in range(1, 6):
+        when = start + timedelta(days=21 + week * 7)
+        if when > now:
+            break
+        drift = week * 2 if relapse else 0
+        level = min(21, max(0, base_gad // 3 + drift + rng.randint(-1, 1)))
+        measures.record_response(
+            actor, patient, "gad7", _answers(rng, level, 7), context="follow_up", completed_at=when
+        )
+        item9 = 1 if relapse and week == 5 and rng.random() < 0.5 else 0
+        measures.record_response(
+            actor,
+            patient,
+            "phq9",
+            _answers(rng, max(0, base_phq // 2 + drift), 9, item9=item9),
+            context="follow_up",
+            completed_at=when,
+        )
+
+
+def _answers(rng: random.Random, total: int, items: int, item9: int | None = None) -> list[int]:
+    """Item answers (0-3) summing to ``total``, spread at random; PHQ-9 item 9 set apart."""
+    free = items - (1 if item9 is not None else 0)
+    total = min(total, 3 * free)
+    answers = [0] * free
+    for _ in range(total):
+        answers[rng.choice([i for i, v in enumerate(answers) if v < 3])] += 1
+    return answers + ([item9] if item9 is not None else [])
+
+
 def seed(count: int = PATIENT_COUNT, seed_value: int = 2026) -> Seeded:
     actor = Actor.system("ketacare demo")
     staff_created, prescribers, therapists = _staff(actor)
@@ -301,6 +363,8 @@ def seed(count: int = PATIENT_COUNT, seed_value: int = 2026) -> Seeded:
             continue
         if not clinical["allergies"]:
             registration["no_known_allergies"] = rng.random() < 0.8
-        patients.register_patient(actor, registration, clinical)
+        patient = patients.register_patient(actor, registration, clinical)
+        if n % 5 != 0:  # most patients are in treatment; some are still being assessed
+            _measures(actor, patient, random.Random(seed_value * 1000 + n), timezone.now())
         created += 1
     return Seeded(staff_created=staff_created, patients_created=created)

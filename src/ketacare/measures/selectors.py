@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from ketacare.accounts.models import User
-from ketacare.clinical import instruments
+from ketacare.clinical import instruments, outcomes
+from ketacare.measures.charts import trend_alt, trend_img_src, trend_svg
 from ketacare.measures.models import AssessmentRequest, Context, Response, SafetyAlert
 from ketacare.patients.models import Patient
 
@@ -53,6 +55,47 @@ class Series:
                 if p.response.hours_after_dose is not None
             }
         )
+
+
+@dataclass(frozen=True)
+class Trend:
+    """What the chart shows for one instrument: its series, plot, and change since baseline."""
+
+    series: Series
+    svg: str | None
+    alt: str
+    outcome: outcomes.Outcome | None
+
+    @property
+    def img_src(self) -> str | None:
+        return trend_img_src(self.svg) if self.svg else None
+
+
+def trend(s: Series) -> Trend:
+    points = [
+        (timezone.localtime(p.response.completed_at), p.score.total)
+        for p in s.complete
+        if p.score.total is not None
+    ]
+    sessions = [timezone.localtime(t) for t in s.dose_times]
+    svg = trend_svg(s.instrument, points, sessions) if s.instrument.has_total else None
+    alt = trend_alt(s.instrument, points, sessions)
+    result = None
+    baseline, latest = s.baseline, s.latest
+    if (
+        baseline
+        and latest
+        and latest.response.pk != baseline.response.pk
+        and baseline.score.total is not None
+        and latest.score.total is not None
+    ):
+        try:
+            parameters = outcomes.get(s.instrument.id, settings.KETACARE_OUTCOME_OVERRIDES)
+        except outcomes.NoOutcomeParameters:
+            parameters = None
+        if parameters is not None:
+            result = outcomes.outcome(parameters, baseline.score.total, latest.score.total)
+    return Trend(s, svg, alt, result)
 
 
 def responses(patient: Patient) -> QuerySet[Response]:

@@ -182,7 +182,7 @@ def close_alert(actor: Actor, alert: SafetyAlert, note: str) -> SafetyAlert:
     return alert
 
 
-def _new_secret() -> tuple[str, str]:
+def new_secret() -> tuple[str, str]:
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
     return code, secrets.token_urlsafe(32)
 
@@ -217,7 +217,7 @@ def issue_request(
     _check_context(context, hours_after_dose)
     hours = valid_hours or settings.KETACARE_SELF_REPORT_HOURS
     now = timezone.now()
-    code, token = _new_secret()
+    code, token = new_secret()
     request = AssessmentRequest.objects.create(
         patient=patient,
         instruments=ids,

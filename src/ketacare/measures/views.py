@@ -55,7 +55,7 @@ def patient_measures(request: StaffRequest, patient_id: int) -> HttpResponse:
         "measures/_patient_measures.html",
         {
             "patient": patient,
-            "series": selectors.series(patient),
+            "trends": [selectors.trend(s) for s in selectors.series(patient)],
             "alerts": selectors.open_alerts(patient),
             "library": instruments.library().values(),
         },

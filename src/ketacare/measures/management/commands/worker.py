@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import socket
+import time
+from types import FrameType
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import close_old_connections
+
+from ketacare.measures import reminders
+
+logger = logging.getLogger("ketacare.measures.worker")
+INTERVAL = (1, 3600)
+NAP = 0.2  # seconds: how quickly a sleeping worker notices SIGTERM
+
+
+def interval(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if not INTERVAL[0] <= value <= INTERVAL[1]:
+        raise argparse.ArgumentTypeError(
+            f"{raw!r} is not a whole number of seconds from {INTERVAL[0]} to {INTERVAL[1]}"
+        )
+    return value
+
+
+def worker_id(raw: str) -> str:
+    if not 1 <= len(raw) <= 64:
+        raise argparse.ArgumentTypeError("a worker id is 1 to 64 characters")
+    return raw
+
+
+def default_id() -> str:
+    pid = str(os.getpid())
+    return f"{socket.gethostname()[: 63 - len(pid)]}-{pid}"
+
+
+class Command(BaseCommand):
+    help = (
+        "Send the reminders of due self-report requests (email, and SMS through "
+        "KETACARE_SMS_SENDER). Run one or more; each claims a reminder before sending it, so "
+        "none is sent twice. Stops after the current round on SIGTERM or Ctrl-C."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--once", action="store_true", help="run one round and exit")
+        parser.add_argument(
+            "--interval",
+            type=interval,
+            default=30,
+            help=f"seconds between rounds ({INTERVAL[0]}-{INTERVAL[1]}, default 30)",
+        )
+        parser.add_argument(
+            "--id",
+            type=worker_id,
+            default=None,
+            help="this worker's name in claims and the audit trail (default: hostname-pid)",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        name = options["id"] or default_id()
+        if options["once"]:
+            self._round(name)
+            return
+        self.stopping = False
+        previous = {s: signal.signal(s, self._stop) for s in (signal.SIGTERM, signal.SIGINT)}
+        logger.info("worker %s: started, a round every %s s", name, options["interval"])
+        try:
+            while not self.stopping:
+                # A long-lived process outside any request: drop a connection that broke (the
+                # database restarted) or outlived CONN_MAX_AGE, as each request would.
+                close_old_connections()
+                try:
+                    self._round(name)
+                except Exception:  # the database may be back next round
+                    logger.exception("worker %s: round failed", name)
+                self._sleep(options["interval"])
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        logger.info("worker %s: stopped", name)
+
+    def _round(self, name: str) -> None:
+        sent = reminders.process_due(name)
+        logger.info("worker %s: %d reminder%s sent", name, sent, "" if sent == 1 else "s")
+
+    def _sleep(self, seconds: int) -> None:
+        deadline = time.monotonic() + seconds
+        while not self.stopping and time.monotonic() < deadline:
+            time.sleep(NAP)
+
+    def _stop(self, signum: int, frame: FrameType | None) -> None:
+        self.stopping = True
