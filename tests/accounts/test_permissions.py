@@ -25,6 +25,7 @@ from ketacare.accounts.roles import Role
 from ketacare.api import api
 from ketacare.audit.services import Actor
 from ketacare.measures import services as measures
+from ketacare.measures.schedules import create_schedule
 from ketacare.patients import services as patients
 from ketacare.patients.models import Patient
 from tests.conftest import login
@@ -54,6 +55,9 @@ PAGES: dict[str, tuple[str, set[Role]]] = {
     "measures:record": ("GET", {P, N, T}),
     "measures:issue": ("GET", {P, N, T, F}),
     "measures:close_alert": ("POST", {P}),
+    "measures:schedules": ("GET", {P, N, T, F}),
+    "measures:stop_schedule": ("POST", {P, N, T, F}),
+    "measures:record_dose": ("POST", {P, N, T}),
     "accounts:staff": ("GET", {A}),
     "accounts:set_active": ("POST", {A}),
     "accounts:tokens": ("GET", EVERYONE),
@@ -137,6 +141,14 @@ def fresh_kwargs(name: str, patient: Patient, user: User) -> dict[str, int | str
             completed_at=timezone.now(),
         )
         kwargs["alert_id"] = response.alerts.get().pk
+    if "schedule_id" in pattern:
+        kwargs["schedule_id"] = create_schedule(
+            Actor.system("t"),
+            patient,
+            ["gad7"],
+            hours_after_session=[4],
+            starts_on=timezone.localdate(),
+        ).pk
     if "user_id" in pattern:
         kwargs["user_id"] = User.objects.exclude(pk=user.pk).first().pk  # type: ignore[union-attr]
     return kwargs

@@ -111,3 +111,47 @@ class CloseAlertForm(forms.Form):
         min_length=10,
         help_text="What was done: assessment, safety plan, contact made.",
     )
+
+
+class ScheduleForm(forms.Form):
+    instruments = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple)
+    every_days = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=90,
+        help_text="Interval part: every N days (1-90) ...",
+    )
+    for_weeks = forms.IntegerField(
+        required=False, min_value=1, max_value=104, help_text="... for M weeks (1-104)."
+    )
+    hours_after_session = forms.CharField(
+        required=False, help_text="After-session part: hours after each dose, e.g. 4, 24"
+    )
+    starts_on = forms.DateField(
+        initial=timezone.localdate, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args: Any, available: list[Instrument], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["instruments"]
+        assert isinstance(field, forms.MultipleChoiceField)
+        field.choices = [(i.id, f"{i.abbreviation}: {i.name}") for i in available]
+
+    def clean_hours_after_session(self) -> list[float]:
+        text = self.cleaned_data["hours_after_session"].strip()
+        try:
+            return (
+                [float(h) for h in text.replace(";", ",").split(",") if h.strip()] if text else []
+            )
+        except ValueError:
+            raise forms.ValidationError(
+                "Give hours as numbers separated by commas, e.g. 4, 24"
+            ) from None
+
+
+class DoseForm(forms.Form):
+    dosed_at = forms.DateTimeField(
+        label="Dosing time",
+        initial=timezone.now,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )

@@ -106,7 +106,8 @@ def create_schedule(
 def record_dose(actor: Actor, patient: Patient, dosed_at: datetime) -> list[AssessmentRequest]:
     """The after-session requests of every active schedule of ``patient`` that has started.
 
-    A request whose link would already have expired (a dose recorded days late) is not created.
+    A request whose link would already have expired (a dose recorded days late) is not created,
+    nor one that exists already (the same dose recorded twice).
     """
     if timezone.is_naive(dosed_at):
         raise ValidationError({"dosed_at": "Give the time of dosing with its time zone."})
@@ -119,7 +120,8 @@ def record_dose(actor: Actor, patient: Patient, dosed_at: datetime) -> list[Asse
     for schedule in schedules.order_by("pk"):
         hours = schedule.hours_after_session
         for h, due_at in zip(hours, after_dose_due_times(dosed_at, hours), strict=True):
-            if due_at + _valid_for() > now:
+            already = schedule.requests.filter(due_at=due_at, context=Context.POST_SESSION)
+            if due_at + _valid_for() > now and not already.exists():  # recording twice is harmless
                 hours_after_dose = Decimal(str(h))
                 created.append(
                     _create_request(actor, schedule, due_at, Context.POST_SESSION, hours_after_dose)

@@ -12,7 +12,7 @@ from django.utils import timezone
 from ketacare.accounts.models import User
 from ketacare.clinical import instruments, outcomes
 from ketacare.measures.charts import trend_alt, trend_img_src, trend_svg
-from ketacare.measures.models import AssessmentRequest, Context, Response, SafetyAlert
+from ketacare.measures.models import AssessmentRequest, Context, Response, SafetyAlert, Schedule
 from ketacare.patients.models import Patient
 
 
@@ -116,6 +116,10 @@ def series(patient: Patient) -> list[Series]:
     return [Series(instruments.get(i), points) for i, points in sorted(by_instrument.items())]
 
 
+def schedules(patient: Patient) -> QuerySet[Schedule]:
+    return Schedule.objects.filter(patient=patient).order_by("-active", "-created_at")
+
+
 def open_alerts(patient: Patient) -> QuerySet[SafetyAlert]:
     return SafetyAlert.objects.filter(patient=patient, closed_at__isnull=True).select_related(
         "assignee", "response"
@@ -134,10 +138,12 @@ def alerts_for(user: User) -> QuerySet[SafetyAlert]:
 
 
 def overdue_requests(user: User, now: datetime | None = None) -> QuerySet[AssessmentRequest]:
-    """Requests past due and not completed, for the user's care-team patients (all for admins)."""
+    """Requests a day past due, not completed and still open, for the user's care-team patients.
+
+    Expired or withdrawn requests drop off: they can no longer be completed."""
     now = now or timezone.now()
     qs = AssessmentRequest.objects.filter(
-        completed_at__isnull=True, due_at__lt=now - timedelta(hours=24)
+        completed_at__isnull=True, due_at__lt=now - timedelta(hours=24), expires_at__gt=now
     )
     care_team = Q(patient__primary_prescriber=user) | Q(patient__therapist=user)
     return qs.filter(care_team).select_related("patient").order_by("due_at")

@@ -12,5 +12,8 @@ urlpatterns = [
         name="record",
     ),
     path("patients/<int:patient_id>/self-report/new/", views.issue_request, name="issue"),
+    path("patients/<int:patient_id>/schedules/", views.patient_schedules, name="schedules"),
+    path("patients/<int:patient_id>/doses/", views.record_dose, name="record_dose"),
+    path("schedules/<int:schedule_id>/stop/", views.stop_schedule, name="stop_schedule"),
     path("alerts/<int:alert_id>/close/", views.close_alert, name="close_alert"),
 ]

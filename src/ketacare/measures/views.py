@@ -15,16 +15,18 @@ from ketacare.audit.models import Action
 from ketacare.audit.services import Actor, record
 from ketacare.clinical import instruments
 from ketacare.core.forms import add_errors
-from ketacare.measures import selectors, services
+from ketacare.measures import schedules, selectors, services
 from ketacare.measures.forms import (
     CloseAlertForm,
     CodeForm,
+    DoseForm,
     IssueRequestForm,
+    ScheduleForm,
     SelfReportForm,
     StaffResponseForm,
     answers_from,
 )
-from ketacare.measures.models import AssessmentRequest, SafetyAlert
+from ketacare.measures.models import AssessmentRequest, SafetyAlert, Schedule
 from ketacare.measures.texts import texts_for
 from ketacare.patients.models import Patient
 
@@ -122,6 +124,78 @@ def issue_request(request: StaffRequest, patient_id: int) -> HttpResponse:
         "measures/issue.html",
         {"form": form, "patient": patient, "issued": issued, "link": link},
     )
+
+
+def _self_report_instruments() -> list[instruments.Instrument]:
+    """What a patient can be sent: patient-rated scales whose wording may be shown here."""
+    return [i for i in instruments.library().values() if texts_for(i) and i.respondent == "patient"]
+
+
+@requires(Perm.MEASURE_REQUEST)
+@require_http_methods(["GET", "POST"])
+def patient_schedules(request: StaffRequest, patient_id: int) -> HttpResponse:
+    patient = get_object_or_404(Patient, pk=patient_id)
+    form = ScheduleForm(request.POST or None, available=_self_report_instruments())
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            schedules.create_schedule(
+                Actor.from_request(request),
+                patient,
+                d["instruments"],
+                every_days=d["every_days"],
+                for_weeks=d["for_weeks"],
+                hours_after_session=d["hours_after_session"],
+                starts_on=d["starts_on"],
+            )
+            messages.success(request, "Schedule created.")
+            return redirect("measures:schedules", patient_id=patient.pk)
+        except ValidationError as exc:
+            add_errors(form, exc)
+    return render(
+        request,
+        "measures/schedules.html",
+        {
+            "form": form,
+            "patient": patient,
+            "schedules": selectors.schedules(patient),
+            "dose_form": DoseForm(),
+        },
+    )
+
+
+@requires(Perm.MEASURE_REQUEST)
+@require_POST
+def stop_schedule(request: StaffRequest, schedule_id: int) -> HttpResponse:
+    schedule = get_object_or_404(Schedule, pk=schedule_id)
+    try:
+        schedules.deactivate_schedule(Actor.from_request(request), schedule)
+        messages.success(request, "Schedule stopped; its unsent questionnaires were withdrawn.")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("measures:schedules", patient_id=schedule.patient_id)
+
+
+@requires(Perm.MEASURE_RECORD)
+@require_POST
+def record_dose(request: StaffRequest, patient_id: int) -> HttpResponse:
+    patient = get_object_or_404(Patient, pk=patient_id)
+    form = DoseForm(request.POST)
+    if form.is_valid():
+        try:
+            created = schedules.record_dose(
+                Actor.from_request(request), patient, form.cleaned_data["dosed_at"]
+            )
+            messages.success(
+                request,
+                f"Dosing time recorded; {len(created)} follow-up "
+                f"questionnaire{'s' if len(created) != 1 else ''} scheduled.",
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    else:
+        messages.error(request, "Give the dosing time.")
+    return redirect("measures:schedules", patient_id=patient.pk)
 
 
 @requires(Perm.ALERT_CLOSE)
