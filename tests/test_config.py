@@ -90,3 +90,52 @@ def test_the_command_line_stops_on_bad_configuration_with_one_clear_line(tmp_pat
         "ketacare: configuration error: KETACARE_DEBUG='perhaps' is not a boolean; "
         "use one of 1/0, true/false, yes/no, on/off"
     )
+
+
+def test_email_defaults_to_printing_and_takes_an_smtp_url(tmp_path: Path) -> None:
+    assert load(tmp_path).email["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend"
+    smtp = load(
+        tmp_path,
+        KETACARE_EMAIL_URL="smtp://clinic%40example.org:p%40ss@mail.example.org",
+        KETACARE_EMAIL_FROM="Clinic <noreply@example.org>",
+    ).email
+    assert smtp == {
+        "DEFAULT_FROM_EMAIL": "Clinic <noreply@example.org>",
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": "mail.example.org",
+        "EMAIL_PORT": 587,
+        "EMAIL_HOST_USER": "clinic@example.org",
+        "EMAIL_HOST_PASSWORD": "p@ss",
+        "EMAIL_USE_TLS": True,
+        "EMAIL_USE_SSL": False,
+        "EMAIL_TIMEOUT": 30,
+    }
+    assert load(tmp_path, KETACARE_EMAIL_URL="smtps://mail.example.org").email["EMAIL_PORT"] == 465
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("mailto:x@example.org", "scheme 'mailto'; use console://"),
+        ("smtp://mail.example.org:port", "port that is not a number"),
+        ("smtp://", "scheme 'smtp'; use console://"),
+    ],
+)
+def test_a_bad_email_url_is_refused(tmp_path: Path, url: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load(tmp_path, KETACARE_EMAIL_URL=url)
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"KETACARE_PUBLIC_URL": "clinic.example.org"}, "is not a site address"),
+        ({"KETACARE_INSTRUMENT_TEXT_DIR": "/no/such/folder"}, "is not a folder"),
+        ({"KETACARE_SELF_REPORT_HOURS": "0"}, "out of range; use 1 to 720"),
+    ],
+)
+def test_measurement_settings_are_checked(
+    tmp_path: Path, env: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load(tmp_path, **env)

@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 DEFAULT_DATABASE_URL = "sqlite:///var/ketacare.db"
 _TRUE = {"1", "true", "yes", "on"}
@@ -38,6 +38,7 @@ class Config:
     self_report_hours: int
     instrument_text_dir: str
     public_url: str
+    email: Mapping[str, object]
 
 
 def parse_bool(name: str, raw: str | None, default: bool) -> bool:
@@ -136,7 +137,40 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
             "KETACARE_INSTRUMENT_TEXT_DIR", env.get("KETACARE_INSTRUMENT_TEXT_DIR")
         ),
         public_url=parse_public_url(env.get("KETACARE_PUBLIC_URL")),
+        email=parse_email_url(env.get("KETACARE_EMAIL_URL"), env.get("KETACARE_EMAIL_FROM")),
     )
+
+
+def parse_email_url(raw: str | None, sender: str | None) -> dict[str, object]:
+    """Django email settings from ``console://`` (the default: print, do not send),
+    ``smtp://user:password@host:587`` (STARTTLS) or ``smtps://user:password@host:465`` (TLS)."""
+    url = (raw or "").strip() or "console://"
+    parts = urlsplit(url)
+    settings: dict[str, object] = {
+        "DEFAULT_FROM_EMAIL": (sender or "").strip() or "ketacare@localhost"
+    }
+    if parts.scheme == "console":
+        return {**settings, "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise ConfigError(
+            f"KETACARE_EMAIL_URL has scheme {parts.scheme!r}; use console://, "
+            "smtp://user:password@host:587 or smtps://user:password@host:465"
+        )
+    try:
+        port = parts.port or (465 if parts.scheme == "smtps" else 587)
+    except ValueError:
+        raise ConfigError("KETACARE_EMAIL_URL has a port that is not a number 1-65535") from None
+    return {
+        **settings,
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": parts.hostname,
+        "EMAIL_PORT": port,
+        "EMAIL_HOST_USER": unquote(parts.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+        "EMAIL_USE_TLS": parts.scheme == "smtp",
+        "EMAIL_USE_SSL": parts.scheme == "smtps",
+        "EMAIL_TIMEOUT": 30,
+    }
 
 
 def parse_folder(name: str, raw: str | None) -> str:

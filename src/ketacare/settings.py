@@ -181,8 +181,8 @@ KETACARE_CRISIS_TEXT = (
     "If you are thinking about harming yourself or are in danger, call or text 988 (Suicide & "
     "Crisis Lifeline) now, or call 911. You can also call the clinic."
 )
-EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
-DEFAULT_FROM_EMAIL = "ketacare@localhost"
+# Email from KETACARE_EMAIL_URL (console:// by default: reminders are printed, not sent).
+globals().update(CONFIG.email)
 
 LOGGING = {
     "version": 1,

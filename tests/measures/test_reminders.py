@@ -330,3 +330,15 @@ def test_worker_keeps_going_after_a_failed_round_and_stops_on_sigterm(
         "worker loop: stopped",
     ]
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_the_worker_warns_when_reminders_would_only_be_printed(settings: Any) -> None:
+    from ketacare.measures.management.commands.worker import delivery_warnings
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    settings.KETACARE_SMS_SENDER = "ketacare.measures.reminders.ConsoleSmsSender"
+    assert [w.split(":")[0] for w in delivery_warnings()] == [
+        "email reminders are printed, not sent", "SMS reminders are printed, not sent"]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.KETACARE_SMS_SENDER = "clinic.sms.GatewaySender"
+    assert delivery_warnings() == []

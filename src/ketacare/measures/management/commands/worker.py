@@ -9,6 +9,7 @@ import time
 from types import FrameType
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 
@@ -42,6 +43,16 @@ def default_id() -> str:
     return f"{socket.gethostname()[: 63 - len(pid)]}-{pid}"
 
 
+def delivery_warnings() -> list[str]:
+    """Say when reminders would only be printed: right in a demo, wrong in a clinic."""
+    warnings = []
+    if settings.EMAIL_BACKEND.endswith("console.EmailBackend"):
+        warnings.append("email reminders are printed, not sent: set KETACARE_EMAIL_URL=smtp://...")
+    if settings.KETACARE_SMS_SENDER.endswith("ConsoleSmsSender"):
+        warnings.append("SMS reminders are printed, not sent: configure KETACARE_SMS_SENDER")
+    return warnings
+
+
 class Command(BaseCommand):
     help = (
         "Send the reminders of due self-report requests (email, and SMS through "
@@ -66,6 +77,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         name = options["id"] or default_id()
+        for warning in delivery_warnings():
+            logger.warning("worker %s: %s", name, warning)
         if options["once"]:
             self._round(name)
             return
