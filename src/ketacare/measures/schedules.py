@@ -18,7 +18,6 @@ from django.utils import timezone
 
 from ketacare.audit.models import Action
 from ketacare.audit.services import Actor, record
-from ketacare.clinical import instruments
 from ketacare.clinical.schedules import (
     EVERY_DAYS,
     FOR_WEEKS,
@@ -28,7 +27,7 @@ from ketacare.clinical.schedules import (
     interval_due_times,
 )
 from ketacare.measures.models import AssessmentRequest, Context, Schedule
-from ketacare.measures.texts import has_patient_text
+from ketacare.measures.services import self_report_instruments
 from ketacare.patients.models import Patient
 
 SEND_AT = time(9, 0)  # interval reminders go out at 09:00 site time, not in the night
@@ -51,7 +50,7 @@ def create_schedule(
 ) -> Schedule:
     """A schedule for ``patient``; its interval requests are created now, its after-session
     requests by :func:`record_dose` at each dose."""
-    ids = _check_instruments(instrument_ids)
+    ids = self_report_instruments(instrument_ids)
     hours = _check_hours(hours_after_session)
     if every_days is None and for_weeks is None and not hours:
         raise ValidationError(
@@ -162,29 +161,6 @@ def deactivate_schedule(actor: Actor, schedule: Schedule) -> Schedule:
             new={"expires_at": now},
         )
     return schedule
-
-
-def _check_instruments(instrument_ids: Sequence[str]) -> list[str]:
-    ids = list(dict.fromkeys(instrument_ids))
-    if not ids:
-        raise ValidationError({"instruments": "Choose at least one instrument."})
-    for instrument_id in ids:
-        try:
-            instrument = instruments.get(instrument_id)
-        except instruments.UnknownInstrument as exc:
-            raise ValidationError({"instruments": str(exc)}) from exc
-        if not has_patient_text(instrument):
-            # A scheduled request is completed by the patient alone, so it needs item text.
-            licence = instrument.licence.status
-            raise ValidationError(
-                {
-                    "instruments": (
-                        f"{instrument.abbreviation} has no item text here ({licence} licence); "
-                        "load the site's licensed text file to schedule it."
-                    )
-                }
-            )
-    return ids
 
 
 def _check_hours(hours_after_session: Sequence[float]) -> list[float | int]:

@@ -182,6 +182,27 @@ def close_alert(actor: Actor, alert: SafetyAlert, note: str) -> SafetyAlert:
     return alert
 
 
+def self_report_instruments(instrument_ids: Sequence[str]) -> list[str]:
+    """The ids, de-duplicated, if every one names an instrument a patient can complete alone
+    (its item text is shipped or loaded by the site); else a ``ValidationError`` saying which."""
+    ids = list(dict.fromkeys(instrument_ids))
+    if not ids:
+        raise ValidationError({"instruments": "Choose at least one instrument."})
+    for instrument_id in ids:
+        try:
+            instrument = instruments.get(instrument_id)
+        except instruments.UnknownInstrument as exc:
+            raise ValidationError({"instruments": str(exc)}) from exc
+        if not has_patient_text(instrument):
+            name, status = instrument.abbreviation, instrument.licence.status
+            message = (
+                f"{name} has no item text here ({status} licence); load the site's "
+                "licensed text file to send it to patients."
+            )
+            raise ValidationError({"instruments": message})
+    return ids
+
+
 def new_secret() -> tuple[str, str]:
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
     return code, secrets.token_urlsafe(32)
@@ -198,22 +219,7 @@ def issue_request(
     valid_hours: int | None = None,
 ) -> IssuedRequest:
     """A one-time code and link for the patient to complete ``instrument_ids`` without login."""
-    ids = list(dict.fromkeys(instrument_ids))
-    if not ids:
-        raise ValidationError({"instruments": "Choose at least one instrument."})
-    for instrument_id in ids:
-        try:
-            instrument = instruments.get(instrument_id)
-        except instruments.UnknownInstrument as exc:
-            raise ValidationError({"instruments": str(exc)}) from exc
-        if not has_patient_text(instrument):
-            why = f"{instrument.abbreviation} has no item text here ({instrument.licence.status}"
-            raise ValidationError(
-                {
-                    "instruments": f"{why} licence); load the site's licensed "
-                    "text file to use it for self-report."
-                }
-            )
+    ids = self_report_instruments(instrument_ids)
     _check_context(context, hours_after_dose)
     hours = valid_hours or settings.KETACARE_SELF_REPORT_HOURS
     now = timezone.now()
