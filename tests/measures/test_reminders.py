@@ -338,7 +338,9 @@ def test_the_worker_warns_when_reminders_would_only_be_printed(settings: Any) ->
     settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
     settings.KETACARE_SMS_SENDER = "ketacare.measures.reminders.ConsoleSmsSender"
     assert [w.split(":")[0] for w in delivery_warnings()] == [
-        "email reminders are printed, not sent", "SMS reminders are printed, not sent"]
+        "email reminders are printed, not sent",
+        "SMS reminders are printed, not sent",
+    ]
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.KETACARE_SMS_SENDER = "clinic.sms.GatewaySender"
     assert delivery_warnings() == []
