@@ -216,14 +216,22 @@ def close_alert(request: StaffRequest, alert_id: int) -> HttpResponse:
 
 @requires(Perm.DASHBOARD_VIEW)
 def dashboard(request: StaffRequest) -> HttpResponse:
+    alerts = list(selectors.alerts_for(request.user))
+    overdue = list(selectors.overdue_requests(request.user))
+    with transaction.atomic():  # the dashboard reveals patients: audit which
+        record(
+            Actor.from_request(request),
+            Action.VIEW,
+            entity_type="dashboard",
+            new={
+                "alerts": [a.patient.mrn for a in alerts],
+                "overdue": [r.patient.mrn for r in overdue],
+            },
+        )
     return render(
         request,
         "measures/dashboard.html",
-        {
-            "alerts": selectors.alerts_for(request.user),
-            "overdue": selectors.overdue_requests(request.user),
-            "close_form": CloseAlertForm(),
-        },
+        {"alerts": alerts, "overdue": overdue, "close_form": CloseAlertForm()},
     )
 
 
