@@ -5,6 +5,10 @@ ketacare migrate               apply database migrations
 ketacare createuser --role R   create a staff account
 ketacare demo [--if-empty]     seed the synthetic demo clinic
 ketacare audit verify          check the audit hash chain (exit 1 if broken)
+ketacare instruments           list the validated instruments and their licences
+ketacare score ID --answers A  score one response (--batch FILE for JSON lines)
+ketacare worker                send due follow-up questionnaire reminders
+ketacare screen --input FILE   eligibility screening of a case (--batch FILE for JSON lines)
 """
 
 from __future__ import annotations

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "ketacare.audit",
     "ketacare.patients",
     "ketacare.measures",
+    "ketacare.screening",
 ]
 
 MIDDLEWARE = [

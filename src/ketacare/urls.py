@@ -11,5 +11,6 @@ urlpatterns = [
     path("audit/", include("ketacare.audit.urls")),
     path("", include("ketacare.measures.urls")),
     path("self-report/", include("ketacare.measures.self_report_urls")),
+    path("", include("ketacare.screening.urls")),
     path("api/v1/", api.urls),
 ]

@@ -28,6 +28,7 @@ from ketacare.measures import services as measures
 from ketacare.measures.schedules import create_schedule
 from ketacare.patients import services as patients
 from ketacare.patients.models import Patient
+from ketacare.screening import services as screening
 from tests.conftest import login
 
 A, P, N, T, F = Role.ADMIN, Role.PRESCRIBER, Role.NURSE, Role.THERAPIST, Role.FRONT_DESK
@@ -58,6 +59,10 @@ PAGES: dict[str, tuple[str, set[Role]]] = {
     "measures:schedules": ("GET", {P, N, T, F}),
     "measures:stop_schedule": ("POST", {P, N, T, F}),
     "measures:record_dose": ("POST", {P, N, T}),
+    "screening:intake": ("GET", {P, N}),
+    "screening:run": ("POST", {P, N}),
+    "screening:result": ("GET", {P, N, T}),
+    "screening:sign": ("POST", {P}),
     "accounts:staff": ("GET", {A}),
     "accounts:set_active": ("POST", {A}),
     "accounts:tokens": ("GET", EVERYONE),
@@ -149,6 +154,11 @@ def fresh_kwargs(name: str, patient: Patient, user: User) -> dict[str, int | str
             hours_after_session=[4],
             starts_on=timezone.localdate(),
         ).pk
+    if "step" in pattern:
+        kwargs["step"] = "history"
+    if "screening_id" in pattern:
+        screening.save_intake(Actor.system("t"), patient, {"bp_systolic": 120, "bp_diastolic": 80})
+        kwargs["screening_id"] = screening.run_screening(Actor.system("t"), patient).pk
     if "user_id" in pattern:
         kwargs["user_id"] = User.objects.exclude(pk=user.pk).first().pk  # type: ignore[union-attr]
     return kwargs

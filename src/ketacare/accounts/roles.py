@@ -34,6 +34,8 @@ class Perm(StrEnum):
     MEASURE_RECORD = "measure.record"  # enter a response on a patient's behalf
     MEASURE_REQUEST = "measure.request"  # issue a self-report code or schedule
     ALERT_CLOSE = "alert.close"
+    SCREENING_EDIT = "screening.edit"  # fill in the intake and run the rules
+    SCREENING_SIGN = "screening.sign"  # the prescriber's decision
     DASHBOARD_VIEW = "dashboard.view"
     OWN_TOKENS = "tokens.own"  # create and revoke one's own API tokens
     API_DOCS = "api.docs"
@@ -58,6 +60,8 @@ GRANTS: dict[Role, frozenset[Perm]] = {
             Perm.MEASURE_REQUEST,
             Perm.ALERT_CLOSE,
             Perm.DASHBOARD_VIEW,
+            Perm.SCREENING_EDIT,
+            Perm.SCREENING_SIGN,
         }
     ),
     Role.NURSE: frozenset(
@@ -71,6 +75,7 @@ GRANTS: dict[Role, frozenset[Perm]] = {
             Perm.MEASURE_RECORD,
             Perm.MEASURE_REQUEST,
             Perm.DASHBOARD_VIEW,
+            Perm.SCREENING_EDIT,
         }
     ),
     Role.THERAPIST: frozenset(

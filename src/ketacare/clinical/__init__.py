@@ -6,10 +6,25 @@ the package's own data files; ``tests/test_architecture.py`` enforces the first 
 Errors raised: :class:`ketacare.clinical.icd10.InvalidCode` (a ``ValueError``) for a code
 that cannot be recorded; ``ValueError`` for impossible arithmetic inputs; for instruments,
 :class:`InvalidAnswers`, :class:`UnknownInstrument` and, for a broken data file,
-:class:`InvalidInstrument` (see :mod:`ketacare.clinical.instruments`).
+:class:`InvalidInstrument` (see :mod:`ketacare.clinical.instruments`); for eligibility screening,
+:class:`InvalidCase` and, for a broken rule file, :class:`InvalidRuleSet`
+(see :mod:`ketacare.clinical.eligibility`).
 """
 
 from ketacare.clinical.anthropometrics import age_on, bmi
+from ketacare.clinical.eligibility import (
+    CONDITIONS,
+    DRUG_CLASSES,
+    Case,
+    Finding,
+    InvalidCase,
+    InvalidRuleSet,
+    Screening,
+    parse_case,
+    ruleset,
+    screen,
+    screen_request,
+)
 from ketacare.clinical.icd10 import InvalidCode
 from ketacare.clinical.instruments import (
     InvalidAnswers,
@@ -29,21 +44,32 @@ from ketacare.clinical.outcomes import (
 from ketacare.clinical.schedules import InvalidSchedule, after_dose_due_times, interval_due_times
 
 __all__ = [
+    "CONDITIONS",
+    "DRUG_CLASSES",
+    "Case",
     "Cited",
+    "Finding",
     "InvalidAnswers",
+    "InvalidCase",
     "InvalidCode",
     "InvalidInstrument",
     "InvalidOutcomeParameters",
+    "InvalidRuleSet",
     "InvalidSchedule",
     "NoOutcomeParameters",
     "Outcome",
     "OutcomeParameters",
     "Score",
+    "Screening",
     "UnknownInstrument",
     "after_dose_due_times",
     "age_on",
     "bmi",
     "interval_due_times",
     "outcome",
+    "parse_case",
+    "ruleset",
     "score",
+    "screen",
+    "screen_request",
 ]

@@ -1,0 +1,171 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from ketacare.accounts.access import StaffRequest, requires
+from ketacare.accounts.roles import Perm
+from ketacare.audit.services import Actor
+from ketacare.clinical import eligibility
+from ketacare.core.forms import add_errors
+from ketacare.measures import selectors as measures
+from ketacare.measures.models import Response
+from ketacare.patients.models import Patient
+from ketacare.screening import selectors, services
+from ketacare.screening.forms import (
+    HistoryForm,
+    RiskForm,
+    SignForm,
+    TreatmentFormSet,
+    VitalsForm,
+    as_tri_state,
+    treatments_answers,
+)
+from ketacare.screening.models import Screening
+
+STEPS = ["history", "treatments", "vitals", "risk", "review"]
+TITLES = {
+    "history": "Diagnoses and history",
+    "treatments": "Prior treatments",
+    "vitals": "Vitals, pregnancy and breastfeeding",
+    "risk": "Substance use, suicide risk and escort",
+    "review": "Review and screen",
+}
+
+
+def _initial(step: str, patient: Patient, data: dict[str, Any]) -> dict[str, Any]:
+    if step == "history":
+        return {"conditions": data.get("conditions", [])}
+    if step == "vitals":
+        case = selectors.case_for(patient)
+        return {
+            **{
+                k: case.get(k)
+                for k in (
+                    "weight_kg",
+                    "height_cm",
+                    "bp_systolic",
+                    "bp_diastolic",
+                    "heart_rate",
+                    "spo2",
+                )
+            },
+            "pregnant": as_tri_state(data.get("pregnant")),
+            "breastfeeding": as_tri_state(data.get("breastfeeding")),
+        }
+    if step == "risk":
+        latest = Response.objects.filter(patient=patient, instrument="cssrs-screen").first()
+        triage = latest.score().risk if latest else None
+        escort = data.get("has_escort", True if patient.support_person_name else None)
+        return {
+            **data.get("substance_use", {}),
+            "cssrs_risk": data.get("cssrs_risk", triage),
+            "has_escort": as_tri_state(escort),
+        }
+    return {}
+
+
+def _form(step: str, request: StaffRequest, patient: Patient, data: dict[str, Any]) -> Any:
+    post = request.POST if request.method == "POST" else None
+    if step == "treatments":
+        return TreatmentFormSet(post, initial=data.get("prior_treatments", []), prefix="t")
+    form_class = {"history": HistoryForm, "vitals": VitalsForm, "risk": RiskForm}[step]
+    return form_class(post, initial=_initial(step, patient, data))
+
+
+@requires(Perm.SCREENING_EDIT)
+@require_http_methods(["GET", "POST"])
+def intake_step(request: StaffRequest, patient_id: int, step: str) -> HttpResponse:
+    """One short intake step; each is saved on its own, so the intake can be left and resumed."""
+    if step not in STEPS:
+        raise Http404(f"no intake step {step!r}")
+    patient = get_object_or_404(Patient, pk=patient_id)
+    data = selectors.intake_of(patient).data
+    form = _form(step, request, patient, data) if step != "review" else None
+    if request.method == "POST" and form is not None and form.is_valid():
+        answers = treatments_answers(form) if step == "treatments" else form.answers()
+        services.save_intake(Actor.from_request(request), patient, answers)
+        return redirect(
+            "screening:intake", patient_id=patient.pk, step=STEPS[STEPS.index(step) + 1]
+        )
+    return render(
+        request,
+        "screening/intake.html",
+        {
+            "patient": patient,
+            "step": step,
+            "steps": [(s, TITLES[s]) for s in STEPS],
+            "title": TITLES[step],
+            "form": form,
+            "case": selectors.case_for(patient),
+            "status": selectors.status(patient),
+            "baseline": [
+                (s.instrument, s.baseline) for s in measures.series(patient) if s.baseline
+            ],
+            "medications": patient.medications.all(),
+        },
+    )
+
+
+@requires(Perm.SCREENING_EDIT)
+@require_POST
+def run(request: StaffRequest, patient_id: int) -> HttpResponse:
+    patient = get_object_or_404(Patient, pk=patient_id)
+    try:
+        screening = services.run_screening(Actor.from_request(request), patient)
+    except ValidationError as exc:
+        for problems in exc.message_dict.values():  # each message names its field already
+            messages.error(request, " ".join(problems))
+        return redirect("screening:intake", patient_id=patient.pk, step="review")
+    return redirect("screening:result", screening_id=screening.pk)
+
+
+def _result(
+    request: StaffRequest, screening: Screening, form: SignForm, status_code: int = 200
+) -> HttpResponse:
+    """The findings, exclusions first, each with its message and source, and the sign-off."""
+    status = selectors.status(screening.patient)
+    cited = " ".join(f["source"] for f in screening.findings)
+    sources = {k: v for k, v in eligibility.ruleset().sources.items() if f"[{k}]" in cited}
+    return render(
+        request,
+        "screening/result.html",
+        {
+            "sources": sources,
+            "screening": screening,
+            "patient": screening.patient,
+            "form": form,
+            "stale": status.screening != screening or status.stale,
+            "exclusions": [f for f in screening.findings if f["level"] == "exclude"],
+            "cautions": [f for f in screening.findings if f["level"] == "caution"],
+        },
+        status=status_code,
+    )
+
+
+@requires(Perm.CLINICAL_VIEW)
+def result(request: StaffRequest, screening_id: int) -> HttpResponse:
+    screening = get_object_or_404(Screening.objects.select_related("patient"), pk=screening_id)
+    return _result(request, screening, SignForm())
+
+
+@requires(Perm.SCREENING_SIGN)
+@require_POST
+def sign(request: StaffRequest, screening_id: int) -> HttpResponse:
+    screening = get_object_or_404(Screening, pk=screening_id)
+    form = SignForm(request.POST)
+    form.is_valid()
+    try:
+        services.sign_screening(
+            Actor.from_request(request), screening, form.cleaned_data.get("justification", "")
+        )
+        messages.success(request, "Screening signed.")
+        return redirect("screening:result", screening_id=screening.pk)
+    except ValidationError as exc:
+        add_errors(form, exc)
+    return _result(request, screening, form, status_code=400)
