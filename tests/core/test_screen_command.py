@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 
+from tests.clinical.eligibility_cases import A_CLEAN_CASE
 from tests.clinical.eligibility_reference import (
     CAUTION_CONDITIONS,
     DRUGS,
@@ -17,22 +18,6 @@ from tests.clinical.eligibility_reference import (
     OTHER_DRUGS,
     reference_screen,
 )
-
-A_CLEAN_CASE: dict[str, Any] = {
-    "age": 40,
-    "sex": "male",
-    "weight_kg": 70,
-    "height_cm": 175,
-    "bp_systolic": 120,
-    "bp_diastolic": 80,
-    "diagnoses": ["F41.1"],
-    "prior_treatments": [
-        {"name": "sertraline", "kind": "medication", "adequate": True},
-        {"name": "CBT", "kind": "psychotherapy", "adequate": True},
-    ],
-    "cssrs_risk": "none",
-    "has_escort": True,
-}
 
 
 def run(*args: str, **options: Any) -> str:

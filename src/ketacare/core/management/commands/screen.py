@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 import json
-import sys
-from typing import Any, TextIO
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ketacare.clinical import eligibility
+from ketacare.core.jsonlines import open_input, results
 
 
 class Command(BaseCommand):
@@ -33,7 +33,7 @@ class Command(BaseCommand):
             raise CommandError("give --input FILE or --batch FILE", returncode=2)
 
     def _single(self, path: str) -> None:
-        with _open(path, "--input") as stream:
+        with open_input(path, "--input") as stream:
             try:
                 data = json.load(stream)
             except ValueError as exc:  # not JSON, or not UTF-8
@@ -45,19 +45,6 @@ class Command(BaseCommand):
         self.stdout.write(json.dumps(result.as_dict()))
 
     def _batch(self, path: str) -> None:
-        with _open(path, "--batch") as stream:
-            for number, line in enumerate(stream, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    result = eligibility.screen_request(json.loads(line))
-                except json.JSONDecodeError as exc:
-                    result = {"error": f"line {number}: not valid JSON ({exc.msg})"}
-                self.stdout.write(json.dumps(result))
-
-
-def _open(path: str, option: str) -> TextIO:
-    try:
-        return sys.stdin if path == "-" else open(path, encoding="utf-8")
-    except OSError as exc:
-        raise CommandError(f"{option} {path}: {exc.strerror}", returncode=2) from exc
+        with open_input(path, "--batch") as stream:
+            for line in results(stream, eligibility.screen_request):
+                self.stdout.write(line)

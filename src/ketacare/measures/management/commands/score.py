@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 import json
-import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ketacare.clinical import instruments
+from ketacare.core.jsonlines import open_input, results
 
 
 class Command(BaseCommand):
@@ -44,16 +44,6 @@ class Command(BaseCommand):
         self.stdout.write(json.dumps(result.as_dict()))
 
     def _batch(self, path: str) -> None:
-        try:
-            stream = sys.stdin if path == "-" else open(path, encoding="utf-8")  # noqa: SIM115
-        except OSError as exc:
-            raise CommandError(f"--batch {path}: {exc.strerror}", returncode=2) from exc
-        with stream:
-            for number, line in enumerate(stream, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    result = instruments.score_request(json.loads(line))
-                except json.JSONDecodeError as exc:
-                    result = {"error": f"line {number}: not valid JSON ({exc.msg})"}
-                self.stdout.write(json.dumps(result))
+        with open_input(path, "--batch") as stream:
+            for line in results(stream, instruments.score_request):
+                self.stdout.write(line)
