@@ -9,6 +9,7 @@ ketacare instruments           list the validated instruments and their licences
 ketacare score ID --answers A  score one response (--batch FILE for JSON lines)
 ketacare worker                send due follow-up questionnaire reminders
 ketacare screen --input FILE   eligibility screening of a case (--batch FILE for JSON lines)
+ketacare dose --route R ...    dose arithmetic with hard caps (see docs/dosing.md)
 """
 
 from __future__ import annotations

@@ -177,6 +177,9 @@ KETACARE_PUBLIC_URL = CONFIG.public_url
 # labelled "clinic configuration" wherever they are shown (defaults: clinical/data/outcomes.toml).
 KETACARE_OUTCOME_OVERRIDES: dict[str, dict[str, object]] = {}
 KETACARE_SMS_SENDER = "ketacare.measures.reminders.ConsoleSmsSender"
+# A clinic's dose caps, e.g. {"max_mg_per_kg": {"iv": 0.75}, "esketamine_doses_mg": [56, 84]};
+# validated on use (ketacare.clinical.dosing.caps_with). Defaults: clinical/data/dosing.toml.
+KETACARE_DOSE_CAPS: dict[str, object] = {}
 # Shown to a patient whose answers raise a suicide-risk flag (US resources by default).
 KETACARE_CRISIS_TEXT = (
     "If you are thinking about harming yourself or are in danger, call or text 988 (Suicide & "
