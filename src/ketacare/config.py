@@ -39,6 +39,7 @@ class Config:
     instrument_text_dir: str
     public_url: str
     email: Mapping[str, object]
+    chairs: tuple[str, ...]
 
 
 def parse_bool(name: str, raw: str | None, default: bool) -> bool:
@@ -138,7 +139,21 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
         ),
         public_url=parse_public_url(env.get("KETACARE_PUBLIC_URL")),
         email=parse_email_url(env.get("KETACARE_EMAIL_URL"), env.get("KETACARE_EMAIL_FROM")),
+        chairs=parse_chairs(env.get("KETACARE_CHAIRS")),
     )
+
+
+def parse_chairs(raw: str | None) -> tuple[str, ...]:
+    """The treatment rooms or chairs the calendar is laid out by."""
+    if raw is None or raw.strip() == "":
+        return ("Chair 1", "Chair 2", "Chair 3", "Chair 4")
+    chairs = tuple(c.strip() for c in raw.split(","))
+    if any(not c or len(c) > 40 for c in chairs) or len(set(chairs)) != len(chairs):
+        raise ConfigError(
+            f"KETACARE_CHAIRS={raw!r} must be distinct comma-separated names of "
+            "1 to 40 characters, e.g. Chair 1,Chair 2,Room A"
+        )
+    return chairs
 
 
 def parse_email_url(raw: str | None, sender: str | None) -> dict[str, object]:

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "ketacare.patients",
     "ketacare.measures",
     "ketacare.screening",
+    "ketacare.plans",
 ]
 
 MIDDLEWARE = [
@@ -180,6 +181,7 @@ KETACARE_SMS_SENDER = "ketacare.measures.reminders.ConsoleSmsSender"
 # A clinic's dose caps, e.g. {"max_mg_per_kg": {"iv": 0.75}, "esketamine_doses_mg": [56, 84]};
 # validated on use (ketacare.clinical.dosing.caps_with). Defaults: clinical/data/dosing.toml.
 KETACARE_DOSE_CAPS: dict[str, object] = {}
+KETACARE_CHAIRS = list(CONFIG.chairs)
 # Shown to a patient whose answers raise a suicide-risk flag (US resources by default).
 KETACARE_CRISIS_TEXT = (
     "If you are thinking about harming yourself or are in danger, call or text 988 (Suicide & "

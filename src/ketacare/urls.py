@@ -12,5 +12,6 @@ urlpatterns = [
     path("", include("ketacare.measures.urls")),
     path("self-report/", include("ketacare.measures.self_report_urls")),
     path("", include("ketacare.screening.urls")),
+    path("", include("ketacare.plans.urls")),
     path("api/v1/", api.urls),
 ]

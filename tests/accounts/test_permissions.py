@@ -6,7 +6,7 @@ that opens a door has to be made twice to pass. A route missing from a table fai
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import date, time
 from decimal import Decimal
 from typing import Any
 
@@ -28,6 +28,7 @@ from ketacare.measures import services as measures
 from ketacare.measures.schedules import create_schedule
 from ketacare.patients import services as patients
 from ketacare.patients.models import Patient
+from ketacare.plans.services import PlanRequest, create_plan
 from ketacare.screening import services as screening
 from tests.conftest import login
 
@@ -63,6 +64,13 @@ PAGES: dict[str, tuple[str, set[Role]]] = {
     "screening:run": ("POST", {P, N}),
     "screening:result": ("GET", {P, N, T}),
     "screening:sign": ("POST", {P}),
+    "plans:new": ("GET", {P}),
+    "plans:detail": ("GET", {P, N, T}),
+    "plans:sign": ("POST", {P}),
+    "plans:revise": ("GET", {P}),
+    "plans:move": ("POST", {P, N, F}),
+    "plans:cancel": ("POST", {P, N, F}),
+    "plans:calendar": ("GET", EVERYONE),
     "accounts:staff": ("GET", {A}),
     "accounts:set_active": ("POST", {A}),
     "accounts:tokens": ("GET", EVERYONE),
@@ -159,6 +167,18 @@ def fresh_kwargs(name: str, patient: Patient, user: User) -> dict[str, int | str
     if "screening_id" in pattern:
         screening.save_intake(Actor.system("t"), patient, {"bp_systolic": 120, "bp_diastolic": 80})
         kwargs["screening_id"] = screening.run_screening(Actor.system("t"), patient).pk
+    if "plan_id" in pattern or "session_id" in pattern:
+        patient.measurements.get_or_create(
+            measured_on=date(2026, 1, 5), defaults={"weight_kg": Decimal("68.5")}
+        )
+        plan = create_plan(
+            Actor.system("t"),
+            patient,
+            PlanRequest("iv-racemic", date(2026, 12, 7), time(9, 0), "Chair 1"),
+        )
+        kwargs["plan_id" if "plan_id" in pattern else "session_id"] = (
+            plan.pk if "plan_id" in pattern else plan.sessions.order_by("number").last().pk
+        )  # type: ignore[union-attr]
     if "user_id" in pattern:
         kwargs["user_id"] = User.objects.exclude(pk=user.pk).first().pk  # type: ignore[union-attr]
     return kwargs

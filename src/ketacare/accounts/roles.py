@@ -36,12 +36,16 @@ class Perm(StrEnum):
     ALERT_CLOSE = "alert.close"
     SCREENING_EDIT = "screening.edit"  # fill in the intake and run the rules
     SCREENING_SIGN = "screening.sign"  # the prescriber's decision
+    PLAN_EDIT = "plan.edit"  # draft and revise treatment plans
+    PLAN_SIGN = "plan.sign"
+    SCHEDULE_EDIT = "schedule.edit"  # move or cancel planned sessions
+    CALENDAR_VIEW = "calendar.view"
     DASHBOARD_VIEW = "dashboard.view"
     OWN_TOKENS = "tokens.own"  # create and revoke one's own API tokens
     API_DOCS = "api.docs"
 
 
-_EVERYONE = {Perm.PATIENT_VIEW, Perm.OWN_TOKENS, Perm.API_DOCS}
+_EVERYONE = {Perm.PATIENT_VIEW, Perm.OWN_TOKENS, Perm.API_DOCS, Perm.CALENDAR_VIEW}
 
 GRANTS: dict[Role, frozenset[Perm]] = {
     Role.ADMIN: frozenset(
@@ -62,6 +66,9 @@ GRANTS: dict[Role, frozenset[Perm]] = {
             Perm.DASHBOARD_VIEW,
             Perm.SCREENING_EDIT,
             Perm.SCREENING_SIGN,
+            Perm.PLAN_EDIT,
+            Perm.PLAN_SIGN,
+            Perm.SCHEDULE_EDIT,
         }
     ),
     Role.NURSE: frozenset(
@@ -76,6 +83,7 @@ GRANTS: dict[Role, frozenset[Perm]] = {
             Perm.MEASURE_REQUEST,
             Perm.DASHBOARD_VIEW,
             Perm.SCREENING_EDIT,
+            Perm.SCHEDULE_EDIT,
         }
     ),
     Role.THERAPIST: frozenset(
@@ -84,7 +92,8 @@ GRANTS: dict[Role, frozenset[Perm]] = {
     ),
     # The front desk hands out kiosk codes at check-in; it never sees the answers.
     Role.FRONT_DESK: frozenset(
-        _EVERYONE | {Perm.PATIENT_REGISTER, Perm.PATIENT_EDIT, Perm.MEASURE_REQUEST}
+        _EVERYONE
+        | {Perm.PATIENT_REGISTER, Perm.PATIENT_EDIT, Perm.MEASURE_REQUEST, Perm.SCHEDULE_EDIT}
     ),
 }
 

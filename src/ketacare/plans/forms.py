@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+from datetime import time
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.utils import timezone
+
+from ketacare.clinical import instruments, protocols
+from ketacare.plans.models import Basis
+
+WEEKDAYS = [
+    (str(i), name) for i, name in enumerate(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"])
+]
+
+
+class PlanForm(forms.Form):
+    protocol = forms.ChoiceField()
+    primary_instrument = forms.ChoiceField(
+        required=False, help_text="Blank: the template's default."
+    )
+    basis = forms.ChoiceField(
+        choices=[(b.value, b.value) for b in Basis],
+        initial=Basis.ACTUAL.value,
+        help_text="Dosing weight: actual, ideal (Devine) or adjusted.",
+    )
+    start_on = forms.DateField(
+        initial=timezone.localdate, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    weekdays = forms.TypedMultipleChoiceField(
+        choices=WEEKDAYS,
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Preferred days; blank: any day.",
+    )
+    start_time = forms.TimeField(initial=time(9, 0), widget=forms.TimeInput(attrs={"type": "time"}))
+    chair = forms.ChoiceField()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._choices("protocol", [(p.id, p.name) for p in protocols.library().values()])
+        self._choices(
+            "primary_instrument",
+            [("", "template default")]
+            + [(i.id, i.abbreviation) for i in instruments.library().values() if i.has_total],
+        )
+        self._choices("chair", [(c, c) for c in settings.KETACARE_CHAIRS])
+
+    def _choices(self, name: str, choices: list[tuple[str, str]]) -> None:
+        field = self.fields[name]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = choices
+
+
+class ReviseForm(PlanForm):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        min_length=30,
+        help_text="Why the plan changes (at least 30 characters).",
+    )
+
+
+class SignPlanForm(forms.Form):
+    screening_override = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Only when there is no current signed screening: why treatment goes ahead.",
+    )
+
+
+class MoveForm(forms.Form):
+    scheduled_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    chair = forms.ChoiceField()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["chair"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [(c, c) for c in settings.KETACARE_CHAIRS]
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(max_length=200)

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.db.models import QuerySet
+
+from ketacare.patients.models import Patient
+from ketacare.plans.models import PlannedSession, SessionStatus, TreatmentPlan
+
+
+def plans_of(patient: Patient) -> QuerySet[TreatmentPlan]:
+    return TreatmentPlan.objects.filter(patient=patient).select_related("signed_by")
+
+
+@dataclass(frozen=True)
+class CalendarDay:
+    day: date
+    by_chair: dict[str, list[PlannedSession]]
+
+
+def calendar(start: date, days: int) -> list[CalendarDay]:
+    """Planned sessions from ``start`` for ``days`` days, laid out by chair."""
+    sessions = (
+        PlannedSession.objects.filter(
+            scheduled_on__gte=start,
+            scheduled_on__lt=start + timedelta(days=days),
+            status=SessionStatus.PLANNED,
+            plan__status__in=["draft", "signed"],
+        )
+        .select_related("plan__patient")
+        .order_by("start_time")
+    )
+    grid = [
+        CalendarDay(start + timedelta(days=i), {c: [] for c in settings.KETACARE_CHAIRS})
+        for i in range(days)
+    ]
+    for s in sessions:
+        grid[(s.scheduled_on - start).days].by_chair.setdefault(s.chair, []).append(s)
+    return grid

@@ -1,0 +1,268 @@
+"""Every write to treatment plans, each one transaction with its audit events."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, time
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from ketacare.accounts.roles import Role
+from ketacare.audit.models import Action
+from ketacare.audit.services import Actor, record
+from ketacare.clinical import dosing, instruments, protocols
+from ketacare.patients.models import Patient
+from ketacare.plans.models import PlannedSession, PlanStatus, SessionStatus, TreatmentPlan
+from ketacare.screening.selectors import current_signed_screening
+
+MIN_REASON = 30  # characters, for a screening override or a change to a signed plan
+
+
+@dataclass(frozen=True)
+class PlanRequest:
+    protocol_id: str
+    start_on: date
+    start_time: time
+    chair: str
+    basis: str = "actual"
+    primary_instrument: str = ""
+    weekdays: Sequence[int] = ()
+
+
+def _caps() -> dosing.Caps:
+    try:
+        return dosing.caps_with(settings.KETACARE_DOSE_CAPS)
+    except ValueError as exc:
+        raise ValidationError(
+            {"basis": f"The clinic's dose caps are misconfigured: {exc}"}
+        ) from exc
+
+
+def _body(patient: Patient) -> tuple[Decimal, Decimal | None]:
+    latest = patient.measurements.first()
+    if latest is None:
+        raise ValidationError({"basis": "Record the patient's weight on the chart first."})
+    height = next((m.height_cm for m in patient.measurements.all() if m.height_cm), None)
+    return latest.weight_kg, height
+
+
+def _doses(
+    protocol: protocols.Protocol, patient: Patient, basis: str
+) -> tuple[list[tuple[protocols.PlannedDose, Decimal]], Decimal | None]:
+    """Each session's dose in mg, by the dose arithmetic and its hard caps (refused, never
+    clipped), with the dosing weight used."""
+    weight, height = _body(patient)
+    planned, dosing_weight = [], None
+    for dose in protocols.session_doses(protocol):
+        try:
+            if protocol.route == "esketamine":
+                result = dosing.compute_dose("esketamine", dose_mg=dose.dose, caps=_caps())
+            else:
+                sex = patient.sex if patient.sex in ("female", "male") else None
+                result = dosing.compute_dose(
+                    protocol.route,
+                    mg_per_kg=dose.dose,
+                    weight_kg=weight,
+                    basis=basis,
+                    sex=sex,
+                    height_cm=height,
+                    caps=_caps(),
+                )
+                dosing_weight = result.dosing_weight_kg
+        except (dosing.DoseRefused, dosing.InvalidDoseRequest) as exc:
+            raise ValidationError({"basis": f"Session {dose.session}: {exc}"}) from exc
+        planned.append((dose, result.dose_mg))
+    return planned, dosing_weight
+
+
+def _check(request: PlanRequest) -> protocols.Protocol:
+    try:
+        protocol = protocols.get(request.protocol_id)
+    except protocols.UnknownProtocol as exc:
+        raise ValidationError({"protocol": str(exc)}) from exc
+    if request.chair not in settings.KETACARE_CHAIRS:
+        raise ValidationError(
+            {"chair": f"Unknown chair; use one of {', '.join(settings.KETACARE_CHAIRS)}."}
+        )
+    instrument = request.primary_instrument or protocol.primary_outcome_default
+    try:
+        instruments.get(instrument)
+    except instruments.UnknownInstrument as exc:
+        raise ValidationError({"primary_instrument": str(exc)}) from exc
+    return protocol
+
+
+@transaction.atomic
+def create_plan(
+    actor: Actor,
+    patient: Patient,
+    request: PlanRequest,
+    previous: TreatmentPlan | None = None,
+    reason: str = "",
+) -> TreatmentPlan:
+    """A draft plan from a template: per-session doses and the calendar of sessions."""
+    protocol = _check(request)
+    planned, dosing_weight = _doses(protocol, patient, request.basis)
+    dates = protocols.plan_dates(
+        protocol, request.start_on, weekdays=list(request.weekdays) or None
+    )
+    weight, height = _body(patient)
+    plan = TreatmentPlan.objects.create(
+        patient=patient,
+        version=previous.version + 1 if previous else 1,
+        previous=previous,
+        change_reason=reason,
+        protocol_id=protocol.id,
+        protocol_version=protocol.version,
+        protocol_name=protocol.name,
+        route=protocol.route,
+        primary_instrument=request.primary_instrument or protocol.primary_outcome_default,
+        basis=request.basis,
+        weight_kg=weight,
+        dosing_weight_kg=dosing_weight,
+        height_cm=height,
+        start_on=request.start_on,
+        weekdays=list(request.weekdays),
+        chair=request.chair,
+        start_time=request.start_time,
+        created_by=actor.user,
+    )
+    PlannedSession.objects.bulk_create(
+        PlannedSession(
+            plan=plan,
+            number=dose.session,
+            phase=dose.phase,
+            scheduled_on=day,
+            start_time=request.start_time,
+            chair=request.chair,
+            dose=dose.dose,
+            unit=dose.unit,
+            dose_mg=mg,
+        )
+        for (dose, mg), day in zip(planned, dates, strict=True)
+    )
+    record(
+        actor,
+        Action.CREATE,
+        plan,
+        patient=patient,
+        new={
+            "protocol": f"{protocol.id} {protocol.version}",
+            "version": plan.version,
+            "basis": plan.basis,
+            "weight_kg": weight,
+            "dosing_weight_kg": dosing_weight,
+            "doses_mg": [mg for _, mg in planned],
+            "dates": dates,
+            "reason": reason,
+        },
+    )
+    return plan
+
+
+@transaction.atomic
+def sign_plan(actor: Actor, plan: TreatmentPlan, screening_override: str = "") -> TreatmentPlan:
+    """Only a prescriber signs, and only with a current signed screening or a documented
+    override saying why treatment goes ahead without one."""
+    plan = TreatmentPlan.objects.select_for_update().get(pk=plan.pk)
+    if actor.user is None or actor.user.role != Role.PRESCRIBER:
+        raise ValidationError({"screening_override": "Only a prescriber can sign a plan."})
+    if plan.status != PlanStatus.DRAFT:
+        raise ValidationError({"screening_override": f"This plan is {plan.status}."})
+    screening = current_signed_screening(plan.patient)
+    override = screening_override.strip()
+    if screening is None and len(override) < MIN_REASON:
+        raise ValidationError(
+            {
+                "screening_override": (
+                    "There is no current signed screening: sign one first, or document why "
+                    f"treatment goes ahead without it (at least {MIN_REASON} characters)."
+                )
+            }
+        )
+    plan.status, plan.signed_by, plan.signed_at = PlanStatus.SIGNED, actor.user, timezone.now()
+    plan.screening, plan.screening_override = screening, "" if screening else override
+    plan.save(update_fields=["status", "signed_by", "signed_at", "screening", "screening_override"])
+    if plan.previous is not None:
+        TreatmentPlan.objects.filter(pk=plan.previous.pk).update(status=PlanStatus.SUPERSEDED)
+        plan.previous.sessions.filter(
+            status=SessionStatus.PLANNED, scheduled_on__gte=timezone.localdate()
+        ).update(
+            status=SessionStatus.CANCELLED, cancel_reason=f"replaced by version {plan.version}"
+        )
+    record(
+        actor,
+        Action.UPDATE,
+        plan,
+        patient=plan.patient,
+        old={"status": PlanStatus.DRAFT},
+        new={
+            "status": PlanStatus.SIGNED,
+            "screening": screening.pk if screening else None,
+            "screening_override": plan.screening_override,
+        },
+    )
+    return plan
+
+
+@transaction.atomic
+def revise_plan(
+    actor: Actor, plan: TreatmentPlan, request: PlanRequest, reason: str
+) -> TreatmentPlan:
+    """A change to a signed plan: a new draft version with the reason; the signed one stays in
+    force until the new version is signed."""
+    if plan.status != PlanStatus.SIGNED:
+        raise ValidationError(
+            {"reason": "Only a signed plan is revised; edit a draft by creating it again."}
+        )
+    if len(reason.strip()) < MIN_REASON:
+        raise ValidationError(
+            {"reason": f"Say why the plan changes (at least {MIN_REASON} characters)."}
+        )
+    return create_plan(actor, plan.patient, request, previous=plan, reason=reason.strip())
+
+
+@transaction.atomic
+def move_session(actor: Actor, session: PlannedSession, new_date: date, chair: str = "") -> None:
+    plan = session.plan
+    planned = list(plan.sessions.filter(status=SessionStatus.PLANNED).order_by("number"))
+    index = next(i for i, s in enumerate(planned) if s.pk == session.pk)
+    try:
+        protocols.check_move(
+            [s.scheduled_on for s in planned], index, new_date, protocols.get(plan.protocol_id)
+        )
+    except protocols.ScheduleConflict as exc:
+        raise ValidationError({"scheduled_on": str(exc)}) from exc
+    old: dict[str, Any] = {"scheduled_on": session.scheduled_on, "chair": session.chair}
+    session.scheduled_on, session.chair = new_date, chair or session.chair
+    session.save(update_fields=["scheduled_on", "chair"])
+    record(
+        actor,
+        Action.UPDATE,
+        session,
+        patient=plan.patient,
+        old=old,
+        new={"scheduled_on": new_date, "chair": session.chair},
+    )
+
+
+@transaction.atomic
+def cancel_session(actor: Actor, session: PlannedSession, reason: str) -> None:
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the session is cancelled."})
+    session.status, session.cancel_reason = SessionStatus.CANCELLED, reason.strip()
+    session.save(update_fields=["status", "cancel_reason"])
+    record(
+        actor,
+        Action.UPDATE,
+        session,
+        patient=session.plan.patient,
+        old={"status": SessionStatus.PLANNED},
+        new={"status": session.status, "reason": reason},
+    )

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from ketacare.plans import views
+
+app_name = "plans"
+urlpatterns = [
+    path("patients/<int:patient_id>/plans/new/", views.new_plan, name="new"),
+    path("plans/<int:plan_id>/", views.detail, name="detail"),
+    path("plans/<int:plan_id>/sign/", views.sign, name="sign"),
+    path("plans/<int:plan_id>/revise/", views.revise, name="revise"),
+    path("sessions/<int:session_id>/move/", views.move, name="move"),
+    path("sessions/<int:session_id>/cancel/", views.cancel, name="cancel"),
+    path("calendar/", views.calendar, name="calendar"),
+]

@@ -1,0 +1,174 @@
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from ketacare.accounts.access import StaffRequest, requires
+from ketacare.accounts.roles import Perm
+from ketacare.audit.services import Actor
+from ketacare.core.forms import add_errors
+from ketacare.patients.models import Patient
+from ketacare.plans import selectors, services
+from ketacare.plans.forms import CancelForm, MoveForm, PlanForm, ReviseForm, SignPlanForm
+from ketacare.plans.models import PlannedSession, TreatmentPlan
+from ketacare.screening.selectors import current_signed_screening
+
+
+def _request(form: PlanForm) -> services.PlanRequest:
+    d = form.cleaned_data
+    return services.PlanRequest(
+        protocol_id=d["protocol"],
+        start_on=d["start_on"],
+        start_time=d["start_time"],
+        chair=d["chair"],
+        basis=d["basis"],
+        primary_instrument=d["primary_instrument"],
+        weekdays=d["weekdays"],
+    )
+
+
+@requires(Perm.PLAN_EDIT)
+@require_http_methods(["GET", "POST"])
+def new_plan(request: StaffRequest, patient_id: int) -> HttpResponse:
+    patient = get_object_or_404(Patient, pk=patient_id)
+    form = PlanForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            plan = services.create_plan(Actor.from_request(request), patient, _request(form))
+            return redirect("plans:detail", plan_id=plan.pk)
+        except ValidationError as exc:
+            add_errors(form, exc)
+    return render(
+        request,
+        "plans/form.html",
+        {"form": form, "patient": patient, "title": "New treatment plan"},
+    )
+
+
+@requires(Perm.PLAN_EDIT)
+@require_http_methods(["GET", "POST"])
+def revise(request: StaffRequest, plan_id: int) -> HttpResponse:
+    plan = get_object_or_404(TreatmentPlan, pk=plan_id)
+    initial = {
+        "protocol": plan.protocol_id,
+        "primary_instrument": plan.primary_instrument,
+        "basis": plan.basis,
+        "start_on": plan.start_on,
+        "weekdays": plan.weekdays,
+        "start_time": plan.start_time,
+        "chair": plan.chair,
+    }
+    form = ReviseForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            new = services.revise_plan(
+                Actor.from_request(request), plan, _request(form), form.cleaned_data["reason"]
+            )
+            return redirect("plans:detail", plan_id=new.pk)
+        except ValidationError as exc:
+            add_errors(form, exc)
+    return render(
+        request,
+        "plans/form.html",
+        {"form": form, "patient": plan.patient, "title": f"Revise plan version {plan.version}"},
+    )
+
+
+@requires(Perm.CLINICAL_VIEW)
+def detail(request: StaffRequest, plan_id: int, form: SignPlanForm | None = None) -> HttpResponse:
+    plan = get_object_or_404(TreatmentPlan.objects.select_related("patient"), pk=plan_id)
+    return render(
+        request,
+        "plans/detail.html",
+        {
+            "plan": plan,
+            "patient": plan.patient,
+            "sessions": plan.sessions.all(),
+            "form": form or SignPlanForm(),
+            "screening": current_signed_screening(plan.patient),
+            "move_form": MoveForm(),
+            "cancel_form": CancelForm(),
+        },
+        status=400 if form is not None else 200,
+    )
+
+
+@requires(Perm.PLAN_SIGN)
+@require_POST
+def sign(request: StaffRequest, plan_id: int) -> HttpResponse:
+    plan = get_object_or_404(TreatmentPlan, pk=plan_id)
+    form = SignPlanForm(request.POST)
+    form.is_valid()
+    try:
+        services.sign_plan(
+            Actor.from_request(request), plan, form.cleaned_data.get("screening_override", "")
+        )
+        messages.success(request, "Plan signed.")
+        return redirect("plans:detail", plan_id=plan.pk)
+    except ValidationError as exc:
+        add_errors(form, exc)
+    return detail(request, plan_id, form=form)
+
+
+@requires(Perm.SCHEDULE_EDIT)
+@require_POST
+def move(request: StaffRequest, session_id: int) -> HttpResponse:
+    session = get_object_or_404(PlannedSession, pk=session_id)
+    form = MoveForm(request.POST)
+    if form.is_valid():
+        try:
+            services.move_session(
+                Actor.from_request(request),
+                session,
+                form.cleaned_data["scheduled_on"],
+                form.cleaned_data["chair"],
+            )
+            messages.success(request, f"Session {session.number} moved.")
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    else:
+        messages.error(request, "Give a date and a chair.")
+    return redirect("plans:detail", plan_id=session.plan_id)
+
+
+@requires(Perm.SCHEDULE_EDIT)
+@require_POST
+def cancel(request: StaffRequest, session_id: int) -> HttpResponse:
+    session = get_object_or_404(PlannedSession, pk=session_id)
+    form = CancelForm(request.POST)
+    try:
+        services.cancel_session(Actor.from_request(request), session, form.data.get("reason", ""))
+        messages.success(request, f"Session {session.number} cancelled.")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("plans:detail", plan_id=session.plan_id)
+
+
+@requires(Perm.CALENDAR_VIEW)
+def calendar(request: StaffRequest) -> HttpResponse:
+    """The clinic's day or week by chair (``?date=YYYY-MM-DD&view=day|week``)."""
+    try:
+        start = date.fromisoformat(request.GET.get("date", ""))
+    except ValueError:
+        start = timezone.localdate()
+    week = request.GET.get("view") == "week"
+    if week:
+        start -= timedelta(days=start.weekday())
+    days = 7 if week else 1
+    return render(
+        request,
+        "plans/calendar.html",
+        {
+            "grid": selectors.calendar(start, days),
+            "start": start,
+            "week": week,
+            "previous": start - timedelta(days=days),
+            "next": start + timedelta(days=days),
+        },
+    )

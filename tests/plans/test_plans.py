@@ -1,0 +1,212 @@
+from __future__ import annotations
+
+import itertools
+from datetime import date, time, timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.test import Client
+
+from ketacare.accounts.models import User
+from ketacare.audit.models import AuditEvent
+from ketacare.audit.services import Actor
+from ketacare.clinical import protocols
+from ketacare.patients.models import Patient
+from ketacare.plans import selectors, services
+from ketacare.plans.models import PlannedSession, TreatmentPlan
+from ketacare.screening import services as screening
+from tests.conftest import login
+
+pytestmark = pytest.mark.django_db
+
+MONDAY = date(2026, 12, 7)
+
+
+def actor(user: User | None = None) -> Actor:
+    return Actor(user, Actor.system("t").channel) if user else Actor.system("t")
+
+
+def request(protocol_id: str = "iv-racemic", **kw: object) -> services.PlanRequest:
+    values: dict[str, object] = {
+        "protocol_id": protocol_id,
+        "start_on": MONDAY,
+        "start_time": time(9, 30),
+        "chair": "Chair 2",
+    }
+    values.update(kw)
+    return services.PlanRequest(**values)  # type: ignore[arg-type]
+
+
+def signed_screening(patient: Patient, prescriber: User) -> None:
+    screening.save_intake(
+        actor(),
+        patient,
+        {
+            "bp_systolic": 122,
+            "bp_diastolic": 78,
+            "has_escort": True,
+            "cssrs_risk": "none",
+            "prior_treatments": [
+                {"name": "a", "kind": "medication", "adequate": True},
+                {"name": "b", "kind": "psychotherapy", "adequate": True},
+            ],
+        },
+    )
+    screening.sign_screening(actor(prescriber), screening.run_screening(actor(), patient))
+
+
+def test_an_iv_plan_doses_by_weight_and_spaces_its_six_sessions(patient: Patient) -> None:
+    plan = services.create_plan(actor(), patient, request())
+    sessions = list(plan.sessions.order_by("number"))
+    assert len(sessions) == len(protocols.session_doses(protocols.get("iv-racemic")))
+    first_six = sessions[:6]
+    assert [s.dose_mg for s in first_six] == [Decimal("34.3")] * 6  # 0.5 mg/kg x 68.5 kg
+    days = [s.scheduled_on for s in sessions]
+    assert days[0] == MONDAY
+    assert all((b - a).days >= 2 for a, b in itertools.pairwise(days))
+    assert {s.chair for s in sessions} == {"Chair 2"}
+    assert AuditEvent.objects.get(entity_type="treatmentplan").new_values["doses_mg"][0] == "34.3"
+
+
+def test_the_adjusted_basis_is_recorded_and_used(patient: Patient) -> None:
+    plan = services.create_plan(actor(), patient, request(basis="adjusted"))
+    # 68.5 kg is above the Devine IBW for a 165 cm woman (56.9 kg): 56.9 + 0.4 x 11.6 = 61.5
+    assert plan.basis == "adjusted"
+    assert plan.dosing_weight_kg == Decimal("61.5")
+    assert plan.sessions.first().dose_mg == Decimal("30.8")  # type: ignore[union-attr]
+
+
+def test_esketamine_uses_fixed_doses_and_devices(patient: Patient) -> None:
+    plan = services.create_plan(actor(), patient, request("esketamine-nasal"))
+    first = plan.sessions.order_by("number").first()
+    assert first is not None
+    assert (first.dose_mg, first.unit) == (Decimal("56.0"), "mg")
+
+
+def test_a_dose_over_the_clinic_cap_is_refused_not_clipped(
+    patient: Patient, settings: object
+) -> None:
+    settings.KETACARE_DOSE_CAPS = {"max_mg_per_kg": {"iv": 0.4}}  # type: ignore[attr-defined]
+    with pytest.raises(ValidationError) as exc:
+        services.create_plan(actor(), patient, request())
+    assert "over the iv cap of 0.4 mg/kg" in exc.value.message_dict["basis"][0]
+    assert not TreatmentPlan.objects.exists()
+
+
+def test_a_plan_needs_a_charted_weight_and_a_known_chair(prescriber: User) -> None:
+    from tests.conftest import build_patient
+
+    bare = build_patient()
+    with pytest.raises(ValidationError, match="Record the patient's weight"):
+        services.create_plan(actor(), bare, request())
+    with pytest.raises(ValidationError, match="Unknown chair"):
+        services.create_plan(actor(), bare, request(chair="Chair 99"))
+
+
+def test_signing_needs_a_prescriber_and_a_current_signed_screening_or_an_override(
+    patient: Patient, prescriber: User, nurse: User
+) -> None:
+    plan = services.create_plan(actor(), patient, request())
+    with pytest.raises(ValidationError, match="Only a prescriber"):
+        services.sign_plan(actor(nurse), plan)
+    with pytest.raises(ValidationError, match="no current signed screening"):
+        services.sign_plan(actor(prescriber), plan)
+    signed_screening(patient, prescriber)
+    signed = services.sign_plan(actor(prescriber), plan)
+    assert signed.status == "signed"
+    assert signed.screening is not None
+
+
+def test_a_documented_override_signs_without_a_screening(
+    patient: Patient, prescriber: User
+) -> None:
+    plan = services.create_plan(actor(), patient, request())
+    why = "Screened at the referring hospital last week; records scanned into the chart."
+    signed = services.sign_plan(actor(prescriber), plan, why)
+    assert (signed.screening, signed.screening_override) == (None, why)
+
+
+def test_a_change_after_signing_is_a_new_version_with_a_reason(
+    patient: Patient, prescriber: User
+) -> None:
+    plan = services.sign_plan(
+        actor(prescriber),
+        services.create_plan(actor(), patient, request()),
+        "Screened elsewhere; records reviewed and scanned into the chart.",
+    )
+    with pytest.raises(ValidationError, match="Say why the plan changes"):
+        services.revise_plan(actor(prescriber), plan, request(basis="adjusted"), "weight")
+    new = services.revise_plan(
+        actor(prescriber),
+        plan,
+        request(basis="adjusted"),
+        "Weight gain since intake; dose on adjusted body weight instead.",
+    )
+    assert (new.version, new.previous, new.status) == (2, plan, "draft")
+    services.sign_plan(
+        actor(prescriber), new, "Screened elsewhere; records reviewed and scanned into the chart."
+    )
+    plan.refresh_from_db()
+    assert plan.status == "superseded"
+
+
+def test_sessions_move_only_within_the_minimum_interval_and_cancel_with_a_reason(
+    patient: Patient,
+) -> None:
+    plan = services.create_plan(actor(), patient, request())
+    first, second = plan.sessions.order_by("number")[:2]
+    with pytest.raises(ValidationError, match="minimum interval"):
+        services.move_session(actor(), second, first.scheduled_on)
+    last = plan.sessions.order_by("number").last()
+    assert last is not None
+    services.move_session(actor(), last, last.scheduled_on + timedelta(days=1), "Chair 1")
+    last.refresh_from_db()
+    assert last.chair == "Chair 1"
+    event = AuditEvent.objects.get(entity_type="plannedsession")
+    assert event.new_values["chair"] == "Chair 1"
+    with pytest.raises(ValidationError, match="Say why"):
+        services.cancel_session(actor(), second, " ")
+    services.cancel_session(actor(), second, "patient unwell")
+    assert PlannedSession.objects.get(pk=second.pk).status == "cancelled"
+
+
+def test_the_calendar_lays_out_a_day_and_a_week_by_chair(patient: Patient, nurse: User) -> None:
+    services.create_plan(actor(), patient, request())
+    day = selectors.calendar(MONDAY, 1)[0]
+    assert [s.number for s in day.by_chair["Chair 2"]] == [1]
+    assert day.by_chair["Chair 1"] == []
+    page = login(Client(), nurse).get(f"/calendar/?date={MONDAY.isoformat()}&view=week")
+    body = page.content.decode()
+    assert body.count('class="card calendar-day"') == 7
+    assert "Delgado, Rosa" in body
+    assert "Chair 2" in body
+
+
+def test_a_prescriber_creates_and_signs_a_plan_on_the_web(
+    patient: Patient, prescriber: User
+) -> None:
+    client = login(Client(), prescriber)
+    response = client.post(
+        f"/patients/{patient.pk}/plans/new/",
+        {
+            "protocol": "iv-racemic",
+            "basis": "actual",
+            "start_on": MONDAY.isoformat(),
+            "weekdays": ["0", "3"],
+            "start_time": "10:00",
+            "chair": "Chair 1",
+        },
+    )
+    plan = TreatmentPlan.objects.get()
+    assert response["Location"] == f"/plans/{plan.pk}/"
+    assert {s.scheduled_on.weekday() for s in plan.sessions.all()} <= {0, 3}
+    refused = client.post(f"/plans/{plan.pk}/sign/", {})
+    assert refused.status_code == 400
+    assert b"no current signed screening" in refused.content
+    signed_screening(patient, prescriber)
+    client.post(f"/plans/{plan.pk}/sign/", {})
+    assert TreatmentPlan.objects.get().status == "signed"
+    sign_event = AuditEvent.objects.filter(entity_type="treatmentplan", action="update").get()
+    assert sign_event.actor == prescriber
+    assert sign_event.new_values["status"] == "signed"
