@@ -71,6 +71,8 @@ PAGES: dict[str, tuple[str, set[Role]]] = {
     "plans:move": ("POST", {P, N, F}),
     "plans:cancel": ("POST", {P, N, F}),
     "plans:calendar": ("GET", EVERYONE),
+    "plans:protocols": ("GET", {P}),
+    "plans:protocol_edit": ("GET", {P}),
     "accounts:staff": ("GET", {A}),
     "accounts:set_active": ("POST", {A}),
     "accounts:tokens": ("GET", EVERYONE),
@@ -162,6 +164,8 @@ def fresh_kwargs(name: str, patient: Patient, user: User) -> dict[str, int | str
             hours_after_session=[4],
             starts_on=timezone.localdate(),
         ).pk
+    if "protocol_id" in pattern:
+        kwargs["protocol_id"] = "iv-racemic"
     if "step" in pattern:
         kwargs["step"] = "history"
     if "screening_id" in pattern:

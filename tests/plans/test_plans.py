@@ -210,3 +210,33 @@ def test_a_prescriber_creates_and_signs_a_plan_on_the_web(
     sign_event = AuditEvent.objects.filter(entity_type="treatmentplan", action="update").get()
     assert sign_event.actor == prescriber
     assert sign_event.new_values["status"] == "signed"
+
+
+def test_a_clinic_makes_its_own_template_in_versions_and_plans_from_it(
+    patient: Patient, prescriber: User
+) -> None:
+    from ketacare.plans.selectors import shipped_template_data
+
+    client = login(Client(), prescriber)
+    page = client.get("/protocols/iv-racemic/edit/").content.decode()
+    assert "clinic-iv-racemic" in page  # starts from the shipped template
+    data = {
+        **shipped_template_data("iv-racemic"),
+        "id": "clinic-iv-weekly",
+        "name": "IV weekly (clinic)",
+    }
+    saved = services.save_clinic_protocol(actor(prescriber), data, "weekly induction")
+    assert (saved.slug, saved.version) == ("clinic-iv-weekly", 1)
+    again = services.save_clinic_protocol(actor(prescriber), data, "same, re-reviewed")
+    assert again.version == 2
+    plan = services.create_plan(actor(), patient, request("clinic-iv-weekly"))
+    assert plan.protocol_version.endswith("(clinic v2)")
+    with pytest.raises(ValidationError, match='must start with "clinic-"'):
+        services.save_clinic_protocol(actor(prescriber), {**data, "id": "iv-racemic"}, "x")
+    broken = {**data, "phases": []}
+    with pytest.raises(ValidationError):
+        services.save_clinic_protocol(actor(prescriber), broken, "no phases")
+    assert AuditEvent.objects.filter(entity_type="clinicprotocol").count() == 2
+    listing = client.get("/protocols/").content.decode()
+    assert "clinic-iv-weekly" in listing
+    assert "Edit (new version)" in listing

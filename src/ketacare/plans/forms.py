@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from ketacare.clinical import instruments, protocols
 from ketacare.plans.models import Basis
+from ketacare.plans.selectors import latest_clinic_protocols
 
 WEEKDAYS = [
     (str(i), name) for i, name in enumerate(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"])
@@ -40,7 +41,11 @@ class PlanForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._choices("protocol", [(p.id, p.name) for p in protocols.library().values()])
+        clinic = [
+            (r.slug, f"{r.data.get('name', r.slug)} (clinic v{r.version})")
+            for r in latest_clinic_protocols()
+        ]
+        self._choices("protocol", [(p.id, p.name) for p in protocols.library().values()] + clinic)
         self._choices(
             "primary_instrument",
             [("", "template default")]
@@ -83,3 +88,12 @@ class MoveForm(forms.Form):
 
 class CancelForm(forms.Form):
     reason = forms.CharField(max_length=200)
+
+
+class ClinicProtocolForm(forms.Form):
+    template = forms.JSONField(
+        widget=forms.Textarea(attrs={"rows": 24, "spellcheck": "false"}),
+        label="Template (JSON)",
+        help_text='The same fields as the shipped templates; "id" starts with "clinic-".',
+    )
+    change_note = forms.CharField(max_length=200, help_text="What this version changes, and why.")

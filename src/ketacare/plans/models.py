@@ -9,6 +9,29 @@ from ketacare.patients.models import Patient
 from ketacare.screening.models import Screening
 
 
+class ClinicProtocol(models.Model):
+    """A clinic's own protocol template. Rows are never edited: each change is a new version,
+    so a plan can always show the exact template it was made from."""
+
+    slug = models.SlugField(max_length=60)
+    version = models.PositiveSmallIntegerField()
+    data = models.JSONField(help_text="the template, in the same shape as the shipped TOML files")
+    change_note = models.CharField(max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["slug", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["slug", "version"], name="protocol_version_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.slug} v{self.version}"
+
+
 class PlanStatus(StrEnum):
     DRAFT = "draft"
     SIGNED = "signed"

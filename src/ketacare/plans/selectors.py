@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 
 from ketacare.patients.models import Patient
-from ketacare.plans.models import PlannedSession, SessionStatus, TreatmentPlan
+from ketacare.plans.models import ClinicProtocol, PlannedSession, SessionStatus, TreatmentPlan
 
 
 def plans_of(patient: Patient) -> QuerySet[TreatmentPlan]:
@@ -39,3 +39,20 @@ def calendar(start: date, days: int) -> list[CalendarDay]:
     for s in sessions:
         grid[(s.scheduled_on - start).days].by_chair.setdefault(s.chair, []).append(s)
     return grid
+
+
+def latest_clinic_protocols() -> list[ClinicProtocol]:
+    """The newest version of each clinic template."""
+    latest: dict[str, ClinicProtocol] = {}
+    for row in ClinicProtocol.objects.order_by("slug", "-version"):
+        latest.setdefault(row.slug, row)
+    return list(latest.values())
+
+
+def shipped_template_data(protocol_id: str) -> dict[str, object]:
+    """A shipped template's file as data, to start a clinic's own version from."""
+    import tomllib
+    from importlib import resources
+
+    folder = resources.files("ketacare.clinical").joinpath("data/protocols")
+    return tomllib.loads(folder.joinpath(f"{protocol_id}.toml").read_text())

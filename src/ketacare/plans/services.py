@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, time
 from decimal import Decimal
 from typing import Any
@@ -18,10 +18,65 @@ from ketacare.audit.models import Action
 from ketacare.audit.services import Actor, record
 from ketacare.clinical import dosing, instruments, protocols
 from ketacare.patients.models import Patient
-from ketacare.plans.models import PlannedSession, PlanStatus, SessionStatus, TreatmentPlan
+from ketacare.plans.models import (
+    ClinicProtocol,
+    PlannedSession,
+    PlanStatus,
+    SessionStatus,
+    TreatmentPlan,
+)
 from ketacare.screening.selectors import current_signed_screening
 
 MIN_REASON = 30  # characters, for a screening override or a change to a signed plan
+
+
+CLINIC_PREFIX = "clinic-"  # a clinic template's id, so it can never shadow a shipped one
+
+
+def clinic_protocol(slug: str) -> ClinicProtocol | None:
+    return ClinicProtocol.objects.filter(slug=slug).order_by("-version").first()
+
+
+def protocol_for(protocol_id: str) -> protocols.Protocol:
+    """A shipped template, or the latest version of a clinic's own, validated either way."""
+    row = clinic_protocol(protocol_id) if protocol_id.startswith(CLINIC_PREFIX) else None
+    if row is not None:
+        parsed = protocols.parse(row.data, origin=f"{row.slug} v{row.version}")
+        return replace(parsed, version=f"{parsed.version} (clinic v{row.version})")
+    return protocols.get(protocol_id)
+
+
+@transaction.atomic
+def save_clinic_protocol(actor: Actor, data: dict[str, Any], change_note: str) -> ClinicProtocol:
+    """Add a clinic template, or a new version of one; it must pass the same checks as the
+    shipped templates (every number cited, phases consistent)."""
+    slug = str(data.get("id", ""))
+    if not slug.startswith(CLINIC_PREFIX) or not slug[len(CLINIC_PREFIX) :]:
+        example = f"{CLINIC_PREFIX}iv-weekly"
+        raise ValidationError(
+            {"template": f'"id" must start with "{CLINIC_PREFIX}", e.g. "{example}".'}
+        )
+    if not change_note.strip():
+        raise ValidationError({"change_note": "Say what this version changes."})
+    try:
+        protocols.parse(data, origin=slug)
+    except (protocols.InvalidProtocol, ValueError) as exc:
+        raise ValidationError({"template": str(exc)}) from exc
+    latest = clinic_protocol(slug)
+    row = ClinicProtocol.objects.create(
+        slug=slug,
+        version=(latest.version + 1) if latest else 1,
+        data=data,
+        change_note=change_note.strip(),
+        created_by=actor.user,
+    )
+    record(
+        actor,
+        Action.CREATE,
+        row,
+        new={"slug": slug, "version": row.version, "change_note": row.change_note},
+    )
+    return row
 
 
 @dataclass(frozen=True)
@@ -83,8 +138,8 @@ def _doses(
 
 def _check(request: PlanRequest) -> protocols.Protocol:
     try:
-        protocol = protocols.get(request.protocol_id)
-    except protocols.UnknownProtocol as exc:
+        protocol = protocol_for(request.protocol_id)
+    except (protocols.UnknownProtocol, protocols.InvalidProtocol) as exc:
         raise ValidationError({"protocol": str(exc)}) from exc
     if request.chair not in settings.KETACARE_CHAIRS:
         raise ValidationError(
@@ -235,7 +290,7 @@ def move_session(actor: Actor, session: PlannedSession, new_date: date, chair: s
     index = next(i for i, s in enumerate(planned) if s.pk == session.pk)
     try:
         protocols.check_move(
-            [s.scheduled_on for s in planned], index, new_date, protocols.get(plan.protocol_id)
+            [s.scheduled_on for s in planned], index, new_date, protocol_for(plan.protocol_id)
         )
     except protocols.ScheduleConflict as exc:
         raise ValidationError({"scheduled_on": str(exc)}) from exc

@@ -11,4 +11,6 @@ urlpatterns = [
     path("sessions/<int:session_id>/move/", views.move, name="move"),
     path("sessions/<int:session_id>/cancel/", views.cancel, name="cancel"),
     path("calendar/", views.calendar, name="calendar"),
+    path("protocols/", views.protocol_list, name="protocols"),
+    path("protocols/<slug:protocol_id>/edit/", views.protocol_edit, name="protocol_edit"),
 ]

@@ -4,7 +4,7 @@ from datetime import date, timedelta
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
@@ -12,10 +12,18 @@ from django.views.decorators.http import require_http_methods, require_POST
 from ketacare.accounts.access import StaffRequest, requires
 from ketacare.accounts.roles import Perm
 from ketacare.audit.services import Actor
+from ketacare.clinical import protocols
 from ketacare.core.forms import add_errors
 from ketacare.patients.models import Patient
 from ketacare.plans import selectors, services
-from ketacare.plans.forms import CancelForm, MoveForm, PlanForm, ReviseForm, SignPlanForm
+from ketacare.plans.forms import (
+    CancelForm,
+    ClinicProtocolForm,
+    MoveForm,
+    PlanForm,
+    ReviseForm,
+    SignPlanForm,
+)
 from ketacare.plans.models import PlannedSession, TreatmentPlan
 from ketacare.screening.selectors import current_signed_screening
 
@@ -171,4 +179,44 @@ def calendar(request: StaffRequest) -> HttpResponse:
             "previous": start - timedelta(days=days),
             "next": start + timedelta(days=days),
         },
+    )
+
+
+@requires(Perm.PLAN_EDIT)
+def protocol_list(request: StaffRequest) -> HttpResponse:
+    return render(
+        request,
+        "plans/protocols.html",
+        {"shipped": protocols.library().values(), "clinic": selectors.latest_clinic_protocols()},
+    )
+
+
+@requires(Perm.PLAN_EDIT)
+@require_http_methods(["GET", "POST"])
+def protocol_edit(request: StaffRequest, protocol_id: str) -> HttpResponse:
+    """Start a clinic template from a shipped one, or save a new version of a clinic one."""
+    row = services.clinic_protocol(protocol_id)
+    if row is not None:
+        initial: dict[str, object] = row.data
+    elif protocol_id in protocols.library():
+        initial = {
+            **selectors.shipped_template_data(protocol_id),
+            "id": f"{services.CLINIC_PREFIX}{protocol_id}",
+        }
+    else:
+        raise Http404(f"no protocol {protocol_id!r}")
+    form = ClinicProtocolForm(request.POST or None, initial={"template": initial})
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = services.save_clinic_protocol(
+                Actor.from_request(request),
+                form.cleaned_data["template"],
+                form.cleaned_data["change_note"],
+            )
+            messages.success(request, f"Saved {saved.slug} version {saved.version}.")
+            return redirect("plans:protocols")
+        except ValidationError as exc:
+            add_errors(form, exc)
+    return render(
+        request, "plans/protocol_form.html", {"form": form, "protocol_id": protocol_id, "row": row}
     )
