@@ -72,6 +72,8 @@ PAGES: dict[str, tuple[str, set[Role]]] = {
     "plans:cancel": ("POST", {P, N, F}),
     "plans:calendar": ("GET", EVERYONE),
     "plans:protocols": ("GET", {P}),
+    "plans:titration": ("POST", {P}),
+    "plans:titration_decide": ("POST", {P}),
     "plans:protocol_edit": ("GET", {P}),
     "accounts:staff": ("GET", {A}),
     "accounts:set_active": ("POST", {A}),
@@ -164,6 +166,8 @@ def fresh_kwargs(name: str, patient: Patient, user: User) -> dict[str, int | str
             hours_after_session=[4],
             starts_on=timezone.localdate(),
         ).pk
+    if "review_id" in pattern:
+        kwargs["review_id"] = fresh_review(patient).pk
     if "protocol_id" in pattern:
         kwargs["protocol_id"] = "iv-racemic"
     if "step" in pattern:
@@ -186,6 +190,45 @@ def fresh_kwargs(name: str, patient: Patient, user: User) -> dict[str, int | str
     if "user_id" in pattern:
         kwargs["user_id"] = User.objects.exclude(pk=user.pk).first().pk  # type: ignore[union-attr]
     return kwargs
+
+
+def fresh_review(patient: Patient) -> Any:
+    """A titration review awaiting its decision (needs measures and a signed plan)."""
+    from ketacare.plans import titration
+    from ketacare.plans.services import sign_plan
+
+    for context, answers in (("baseline", [3] * 7), ("follow_up", [2] * 7)):
+        measures.record_response(
+            Actor.system("t"),
+            patient,
+            "gad7",
+            answers,
+            context=context,
+            completed_at=timezone.now(),
+        )
+    patient.measurements.get_or_create(
+        measured_on=date(2026, 1, 5), defaults={"weight_kg": Decimal("68.5")}
+    )
+    doctor = User.objects.filter(role=Role.PRESCRIBER).first()
+    plan = create_plan(
+        Actor.system("t"),
+        patient,
+        PlanRequest("iv-racemic", date(2026, 12, 7), time(9, 0), "Chair 1"),
+    )
+    plan = sign_plan(
+        Actor(doctor, Actor.system("t").channel),
+        plan,
+        "Screened elsewhere; the signed form is scanned into the chart.",
+    )
+    return titration.review(
+        Actor.system("t"),
+        plan,
+        1,
+        adverse_events=[],
+        cadss_total=None,
+        peak_systolic=None,
+        peak_diastolic=None,
+    )
 
 
 def test_every_page_is_in_the_table() -> None:

@@ -97,3 +97,20 @@ class ClinicProtocolForm(forms.Form):
         help_text='The same fields as the shipped templates; "id" starts with "clinic-".',
     )
     change_note = forms.CharField(max_length=200, help_text="What this version changes, and why.")
+
+
+class TitrationForm(forms.Form):
+    session_number = forms.IntegerField(min_value=1, label="After session")
+    adverse_events = forms.MultipleChoiceField(
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        choices=[("mild", "mild"), ("moderate", "moderate"), ("severe", "severe")],
+        help_text="The severity of each adverse event in the session.",
+    )
+    cadss_total = forms.IntegerField(required=False, min_value=0, max_value=92, label="Peak CADSS")
+    peak_systolic = forms.IntegerField(required=False, min_value=50, max_value=300)
+    peak_diastolic = forms.IntegerField(required=False, min_value=20, max_value=200)
+
+
+class DecisionForm(forms.Form):
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))

@@ -90,6 +90,32 @@ class TreatmentPlan(models.Model):
         return f"{self.protocol_name} v{self.version} for {self.patient}"
 
 
+class TitrationReview(models.Model):
+    """After a session: the tolerability the prescriber recorded, the suggestion the rules gave
+    (ketacare.clinical.titration) with its reasons, and the prescriber's decision."""
+
+    plan = models.ForeignKey(TreatmentPlan, on_delete=models.PROTECT, related_name="reviews")
+    session_number = models.PositiveSmallIntegerField()
+    outcome = models.JSONField()
+    suggestion = models.JSONField()
+    decision = models.CharField(max_length=10, blank=True)  # "", "accepted" or "rejected"
+    note = models.TextField(blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    resulting_plan = models.ForeignKey(
+        TreatmentPlan, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["session_number", "id"]
+
+    def __str__(self) -> str:
+        return f"titration after session {self.session_number}: {self.suggestion.get('action')}"
+
+
 class SessionStatus(StrEnum):
     PLANNED = "planned"
     CANCELLED = "cancelled"

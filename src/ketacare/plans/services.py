@@ -90,7 +90,7 @@ class PlanRequest:
     weekdays: Sequence[int] = ()
 
 
-def _caps() -> dosing.Caps:
+def clinic_caps() -> dosing.Caps:
     try:
         return dosing.caps_with(settings.KETACARE_DOSE_CAPS)
     except ValueError as exc:
@@ -117,7 +117,7 @@ def _doses(
     for dose in protocols.session_doses(protocol):
         try:
             if protocol.route == "esketamine":
-                result = dosing.compute_dose("esketamine", dose_mg=dose.dose, caps=_caps())
+                result = dosing.compute_dose("esketamine", dose_mg=dose.dose, caps=clinic_caps())
             else:
                 sex = patient.sex if patient.sex in ("female", "male") else None
                 result = dosing.compute_dose(
@@ -127,13 +127,32 @@ def _doses(
                     basis=basis,
                     sex=sex,
                     height_cm=height,
-                    caps=_caps(),
+                    caps=clinic_caps(),
                 )
                 dosing_weight = result.dosing_weight_kg
         except (dosing.DoseRefused, dosing.InvalidDoseRequest) as exc:
             raise ValidationError({"basis": f"Session {dose.session}: {exc}"}) from exc
         planned.append((dose, result.dose_mg))
     return planned, dosing_weight
+
+
+def dose_mg(plan: TreatmentPlan, dose: Decimal) -> Decimal:
+    """One session's dose in mg for ``plan`` at ``dose`` (mg/kg, or mg for esketamine)."""
+    try:
+        if plan.route == "esketamine":
+            return dosing.compute_dose("esketamine", dose_mg=dose, caps=clinic_caps()).dose_mg
+        sex = plan.patient.sex if plan.patient.sex in ("female", "male") else None
+        return dosing.compute_dose(
+            plan.route,
+            mg_per_kg=dose,
+            weight_kg=plan.weight_kg,
+            basis=plan.basis,
+            sex=sex,
+            height_cm=plan.height_cm,
+            caps=clinic_caps(),
+        ).dose_mg
+    except (dosing.DoseRefused, dosing.InvalidDoseRequest) as exc:
+        raise ValidationError({"basis": str(exc)}) from exc
 
 
 def _check(request: PlanRequest) -> protocols.Protocol:
@@ -160,8 +179,13 @@ def create_plan(
     request: PlanRequest,
     previous: TreatmentPlan | None = None,
     reason: str = "",
+    held_through: int = 0,
 ) -> TreatmentPlan:
-    """A draft plan from a template: per-session doses and the calendar of sessions."""
+    """A draft plan from a template: per-session doses and the calendar of sessions.
+
+    A new version keeps the previous version's dates and chairs for the sessions both have (so
+    moves carry over); sessions already held under it (dated before today, or numbered up to
+    ``held_through``) are marked held there rather than planned twice."""
     protocol = _check(request)
     planned, dosing_weight = _doses(protocol, patient, request.basis)
     dates = protocols.plan_dates(
@@ -188,7 +212,7 @@ def create_plan(
         start_time=request.start_time,
         created_by=actor.user,
     )
-    PlannedSession.objects.bulk_create(
+    sessions = [
         PlannedSession(
             plan=plan,
             number=dose.session,
@@ -201,7 +225,10 @@ def create_plan(
             dose_mg=mg,
         )
         for (dose, mg), day in zip(planned, dates, strict=True)
-    )
+    ]
+    if previous is not None:
+        _carry_over(previous, sessions, held_through)
+    PlannedSession.objects.bulk_create(sessions)
     record(
         actor,
         Action.CREATE,
@@ -219,6 +246,27 @@ def create_plan(
         },
     )
     return plan
+
+
+def _carry_over(previous: TreatmentPlan, sessions: list[PlannedSession], held_through: int) -> None:
+    before = {s.number: s for s in previous.sessions.all()}
+    today = timezone.localdate()
+    for session in sessions:
+        old = before.get(session.number)
+        if old is None:
+            continue
+        session.scheduled_on, session.chair, session.start_time = (
+            old.scheduled_on,
+            old.chair,
+            old.start_time,
+        )
+        if (
+            session.number <= held_through
+            or old.scheduled_on < today
+            or old.status == SessionStatus.CANCELLED
+        ):
+            session.status = SessionStatus.CANCELLED
+            session.cancel_reason = old.cancel_reason or f"held under version {previous.version}"
 
 
 @transaction.atomic
@@ -268,7 +316,7 @@ def sign_plan(actor: Actor, plan: TreatmentPlan, screening_override: str = "") -
 
 @transaction.atomic
 def revise_plan(
-    actor: Actor, plan: TreatmentPlan, request: PlanRequest, reason: str
+    actor: Actor, plan: TreatmentPlan, request: PlanRequest, reason: str, held_through: int = 0
 ) -> TreatmentPlan:
     """A change to a signed plan: a new draft version with the reason; the signed one stays in
     force until the new version is signed."""
@@ -280,7 +328,14 @@ def revise_plan(
         raise ValidationError(
             {"reason": f"Say why the plan changes (at least {MIN_REASON} characters)."}
         )
-    return create_plan(actor, plan.patient, request, previous=plan, reason=reason.strip())
+    return create_plan(
+        actor,
+        plan.patient,
+        request,
+        previous=plan,
+        reason=reason.strip(),
+        held_through=held_through,
+    )
 
 
 @transaction.atomic

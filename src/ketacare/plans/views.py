@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -15,7 +16,7 @@ from ketacare.audit.services import Actor
 from ketacare.clinical import protocols
 from ketacare.core.forms import add_errors
 from ketacare.patients.models import Patient
-from ketacare.plans import selectors, services
+from ketacare.plans import selectors, services, titration
 from ketacare.plans.forms import (
     CancelForm,
     ClinicProtocolForm,
@@ -23,8 +24,9 @@ from ketacare.plans.forms import (
     PlanForm,
     ReviseForm,
     SignPlanForm,
+    TitrationForm,
 )
-from ketacare.plans.models import PlannedSession, TreatmentPlan
+from ketacare.plans.models import PlannedSession, TitrationReview, TreatmentPlan
 from ketacare.screening.selectors import current_signed_screening
 
 
@@ -101,6 +103,8 @@ def detail(request: StaffRequest, plan_id: int, form: SignPlanForm | None = None
             "form": form or SignPlanForm(),
             "screening": current_signed_screening(plan.patient),
             "move_form": MoveForm(),
+            "titration_form": TitrationForm(),
+            "reviews": plan.reviews.select_related("decided_by", "resulting_plan"),
             "cancel_form": CancelForm(),
         },
         status=400 if form is not None else 200,
@@ -220,3 +224,48 @@ def protocol_edit(request: StaffRequest, protocol_id: str) -> HttpResponse:
     return render(
         request, "plans/protocol_form.html", {"form": form, "protocol_id": protocol_id, "row": row}
     )
+
+
+@requires(Perm.PLAN_SIGN)
+@require_POST
+def titration_review(request: StaffRequest, plan_id: int) -> HttpResponse:
+    plan = get_object_or_404(TreatmentPlan, pk=plan_id)
+    form = TitrationForm(request.POST)
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            titration.review(
+                Actor.from_request(request),
+                plan,
+                d["session_number"],
+                adverse_events=d["adverse_events"],
+                cadss_total=d["cadss_total"],
+                peak_systolic=d["peak_systolic"],
+                peak_diastolic=d["peak_diastolic"],
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    else:
+        messages.error(request, "Check the titration form: " + form.errors.as_text())
+    return redirect(f"{reverse('plans:detail', args=[plan.pk])}#titration")
+
+
+@requires(Perm.PLAN_SIGN)
+@require_POST
+def titration_decide(request: StaffRequest, review_id: int) -> HttpResponse:
+    row = get_object_or_404(TitrationReview, pk=review_id)
+    try:
+        decided = titration.decide(
+            Actor.from_request(request),
+            row,
+            request.POST.get("accept") == "1",
+            request.POST.get("note", ""),
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(f"{reverse('plans:detail', args=[row.plan_id])}#titration")
+    if decided.resulting_plan is not None:
+        messages.success(request, "Accepted: the new dose is in a draft version to sign.")
+        return redirect("plans:detail", plan_id=decided.resulting_plan.pk)
+    messages.success(request, f"Suggestion {decided.decision}.")
+    return redirect(f"{reverse('plans:detail', args=[row.plan_id])}#titration")
