@@ -83,6 +83,10 @@ def treatments_answers(formset: forms.BaseFormSet[TreatmentForm]) -> dict[str, A
     }
 
 
+# The numeric vitals step fields, named as in the screening case (docs/screening-case.md).
+VITALS = ("weight_kg", "height_cm", "bp_systolic", "bp_diastolic", "heart_rate", "spo2")
+
+
 class VitalsForm(forms.Form):
     weight_kg = forms.FloatField(min_value=2, max_value=400, label="Weight (kg)")
     height_cm = forms.FloatField(min_value=40, max_value=250, label="Height (cm)")
@@ -105,17 +109,7 @@ class VitalsForm(forms.Form):
     def answers(self) -> dict[str, Any]:
         d = self.cleaned_data
         return {
-            **{
-                k: d[k]
-                for k in (
-                    "weight_kg",
-                    "height_cm",
-                    "bp_systolic",
-                    "bp_diastolic",
-                    "heart_rate",
-                    "spo2",
-                )
-            },
+            **{k: d[k] for k in VITALS},
             "pregnant": tri_state(d["pregnant"]),
             "breastfeeding": tri_state(d["breastfeeding"]),
         }

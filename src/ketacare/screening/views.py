@@ -18,6 +18,7 @@ from ketacare.measures.models import Response
 from ketacare.patients.models import Patient
 from ketacare.screening import selectors, services
 from ketacare.screening.forms import (
+    VITALS,
     HistoryForm,
     RiskForm,
     SignForm,
@@ -44,17 +45,7 @@ def _initial(step: str, patient: Patient, data: dict[str, Any]) -> dict[str, Any
     if step == "vitals":
         case = selectors.case_for(patient)
         return {
-            **{
-                k: case.get(k)
-                for k in (
-                    "weight_kg",
-                    "height_cm",
-                    "bp_systolic",
-                    "bp_diastolic",
-                    "heart_rate",
-                    "spo2",
-                )
-            },
+            **{k: case.get(k) for k in VITALS},
             "pregnant": as_tri_state(data.get("pregnant")),
             "breastfeeding": as_tri_state(data.get("breastfeeding")),
         }
