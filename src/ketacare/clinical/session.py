@@ -1,0 +1,320 @@
+"""A supervised session's rules: its states, the pre-dose gate and the discharge criteria.
+
+The shell gathers the facts (what is on file, what was measured) and these functions say what
+follows; thresholds come from ``data/monitoring.toml`` through :mod:`.monitoring`.
+
+States::
+
+    scheduled -> checked_in -> cleared -> dosing -> monitoring -> ready_for_discharge -> discharged
+    cancelled (with a reason) from scheduled, checked_in or cleared: no drug given
+    aborted (with a reason) from dosing, monitoring or ready_for_discharge: stopped after dosing
+    ready_for_discharge -> monitoring when a criterion fails again (e.g. a new alarm)
+
+Errors (``ValueError``)::
+
+    IllegalTransition   the move is not in the table, or a cancel/abort has no reason
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+
+from ketacare.clinical import monitoring
+from ketacare.clinical.monitoring import Alarm, BpGate, TimePoint, Vitals
+
+__all__ = [
+    "DISCHARGE_CODES",
+    "TERMINAL",
+    "DischargeFacts",
+    "GateFacts",
+    "GateItem",
+    "IllegalTransition",
+    "State",
+    "Unmet",
+    "allowed_next",
+    "check_transition",
+    "discharge_unmet",
+    "gate_items",
+    "pregnancy_test_applies",
+    "weight_change_percent",
+    "weight_needs_recompute",
+]
+
+
+class State(StrEnum):
+    SCHEDULED = "scheduled"
+    CHECKED_IN = "checked_in"
+    CLEARED = "cleared"
+    DOSING = "dosing"
+    MONITORING = "monitoring"
+    READY_FOR_DISCHARGE = "ready_for_discharge"
+    DISCHARGED = "discharged"
+    CANCELLED = "cancelled"
+    ABORTED = "aborted"
+
+
+_NEXT: dict[State, frozenset[State]] = {
+    State.SCHEDULED: frozenset({State.CHECKED_IN, State.CANCELLED}),
+    State.CHECKED_IN: frozenset({State.CLEARED, State.CANCELLED}),
+    State.CLEARED: frozenset({State.DOSING, State.CANCELLED}),
+    State.DOSING: frozenset({State.MONITORING, State.ABORTED}),
+    State.MONITORING: frozenset({State.READY_FOR_DISCHARGE, State.ABORTED}),
+    State.READY_FOR_DISCHARGE: frozenset({State.DISCHARGED, State.MONITORING, State.ABORTED}),
+    State.DISCHARGED: frozenset(),
+    State.CANCELLED: frozenset(),
+    State.ABORTED: frozenset(),
+}
+TERMINAL = frozenset(s for s, nxt in _NEXT.items() if not nxt)
+_NEEDS_REASON = frozenset({State.CANCELLED, State.ABORTED})
+
+
+class IllegalTransition(ValueError):
+    def __init__(self, current: State, target: State, message: str) -> None:
+        super().__init__(message)
+        self.current = current
+        self.target = target
+
+
+def allowed_next(current: State) -> frozenset[State]:
+    return _NEXT[current]
+
+
+def check_transition(current: State, target: State, reason: str = "") -> None:
+    """Refuse a move not in the table, and a cancel or abort without a reason."""
+    if target not in _NEXT[current]:
+        allowed = ", ".join(sorted(_NEXT[current])) or "none: the session has ended"
+        raise IllegalTransition(
+            current, target, f"A {current} session cannot become {target} (allowed: {allowed})."
+        )
+    if target in _NEEDS_REASON and len(reason.strip()) < 5:
+        raise IllegalTransition(
+            current, target, f"Say why the session is {target} (at least 5 characters)."
+        )
+
+
+def weight_change_percent(planned_kg: Decimal, today_kg: Decimal) -> Decimal:
+    """Today's weight against the plan's, in percent of the plan's, to 0.1."""
+    change = (today_kg - planned_kg) / planned_kg * 100
+    return change.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def weight_needs_recompute(planned_kg: Decimal, today_kg: Decimal) -> bool:
+    """Whether today's weight differs from the plan's by more than the tolerance."""
+    tolerance = Decimal(str(monitoring.data()["gate"]["weight_change_percent"]["value"]))
+    return abs(weight_change_percent(planned_kg, today_kg)) > tolerance
+
+
+def pregnancy_test_applies(sex: str, age_years: int) -> bool:
+    """A pregnancy test is asked of a female patient within the configured ages."""
+    low, high = monitoring.data()["gate"]["pregnancy_test_ages"]["value"]
+    return sex == "female" and int(low) <= age_years <= int(high)
+
+
+@dataclass(frozen=True)
+class GateFacts:
+    """What the shell found on file and measured today, before dosing."""
+
+    consent_on_file: bool
+    escort_name: str
+    escort_phone: str
+    fasting_required: bool
+    fasting_confirmed: bool
+    weight_required: bool  # per-kg routes re-weigh before each session
+    weight_today: bool
+    predose_vitals: Vitals | None
+    bp_confirmed: bool  # a prescriber confirmed dosing above the confirm threshold
+    missing_measures: tuple[str, ...]  # pre-session instruments not completed today
+    suicide_screen_done: bool
+    suicide_risk_flagged: bool
+    suicide_risk_reviewed: bool  # a prescriber reviewed a flagged screen and allowed dosing
+    pregnancy_test_required: bool
+    pregnancy_test: str  # "", "negative", "positive" or "not_applicable"
+    medications_reviewed: bool
+
+
+@dataclass(frozen=True)
+class GateItem:
+    code: str
+    message: str
+    blocks: bool = False  # cannot be cleared today, whoever confirms
+
+
+def gate_items(facts: GateFacts) -> list[GateItem]:
+    """What stands between the patient and dosing; an empty list means the gate is passed."""
+    items = [*_paperwork(facts), *_vitals(facts), *_measures(facts), *_pregnancy(facts)]
+    if not facts.medications_reviewed:
+        items.append(GateItem("medications", "Review medication changes since the last session."))
+    return items
+
+
+def _paperwork(facts: GateFacts) -> list[GateItem]:
+    items = []
+    if not facts.consent_on_file:
+        items.append(GateItem("consent", "No treatment consent on file for this plan."))
+    if not (facts.escort_name.strip() and facts.escort_phone.strip()):
+        items.append(GateItem("escort", "Confirm the escort home: name and phone."))
+    if facts.fasting_required and not facts.fasting_confirmed:
+        items.append(GateItem("fasting", "Confirm fasting as the template requires."))
+    if facts.weight_required and not facts.weight_today:
+        items.append(GateItem("weight", "Weigh the patient today; the dose is per kg."))
+    return items
+
+
+def _vitals(facts: GateFacts) -> list[GateItem]:
+    vitals = facts.predose_vitals
+    if vitals is None:
+        return [GateItem("vitals", "Record pre-dose vital signs.")]
+    bp = f"{vitals.systolic}/{vitals.diastolic} mmHg"
+    gate = monitoring.predose_bp(vitals.systolic, vitals.diastolic)
+    if gate is BpGate.BLOCK:
+        limit = monitoring.data()["predose_bp"]["block_above"]
+        return [
+            GateItem(
+                "bp_block",
+                f"Pre-dose BP {bp} is above {limit['systolic']}/{limit['diastolic']}: "
+                "do not dose today.",
+                blocks=True,
+            )
+        ]
+    if gate is BpGate.CONFIRM and not facts.bp_confirmed:
+        limit = monitoring.data()["predose_bp"]["confirm_above"]
+        return [
+            GateItem(
+                "bp_confirm",
+                f"Pre-dose BP {bp} is above {limit['systolic']}/{limit['diastolic']}: "
+                "a prescriber must confirm dosing.",
+            )
+        ]
+    return []
+
+
+def _measures(facts: GateFacts) -> list[GateItem]:
+    items = []
+    if facts.missing_measures:
+        names = ", ".join(facts.missing_measures)
+        items.append(GateItem("measures", f"Pre-session measures not completed today: {names}."))
+    if not facts.suicide_screen_done:
+        items.append(GateItem("suicide_screen", "Complete today's suicide-risk screen (C-SSRS)."))
+    elif facts.suicide_risk_flagged and not facts.suicide_risk_reviewed:
+        items.append(
+            GateItem(
+                "suicide_review",
+                "Today's suicide-risk screen is positive: a prescriber must review it first.",
+            )
+        )
+    return items
+
+
+def _pregnancy(facts: GateFacts) -> list[GateItem]:
+    # A positive test on file blocks even where none was asked for (e.g. outside the ages).
+    if facts.pregnancy_test == "positive":
+        return [GateItem("pregnancy_positive", "Pregnancy test positive: do not dose.", True)]
+    if not facts.pregnancy_test_required:
+        return []
+    if facts.pregnancy_test not in {"negative", "not_applicable"}:
+        return [
+            GateItem("pregnancy_test", "Record today's pregnancy test, or why it is not needed.")
+        ]
+    return []
+
+
+DISCHARGE_CODES = (
+    "minimum_observation",
+    "missing_vitals",
+    "vitals_out_of_range",
+    "open_alarm",
+    "sedation",
+    "dissociation",
+    "escort_absent",
+)
+
+
+@dataclass(frozen=True)
+class DischargeFacts:
+    minutes_observed: float  # since the template's observation anchor (start or end of dosing)
+    observation_minutes: int  # the template's minimum
+    missing_points: Sequence[TimePoint]
+    before_discharge_vitals: Vitals | None  # the latest reading within the window, if any
+    latest_alarms: Sequence[Alarm]  # what that reading raises under the clinic's rules
+    open_alarms: int
+    last_moaas: int | None
+    last_cadss: int | None
+    escort_present: bool
+
+
+@dataclass(frozen=True)
+class Unmet:
+    code: str
+    message: str
+
+
+def discharge_unmet(facts: DischargeFacts) -> list[Unmet]:
+    """The criteria that hold discharge back, in :data:`DISCHARGE_CODES` order; empty = go."""
+    found = [
+        _observation(facts),
+        _missing(facts),
+        _out_of_range(facts),
+        _open_alarms(facts),
+        _sedation(facts.last_moaas),
+        _dissociation(facts.last_cadss),
+        None if facts.escort_present else Unmet("escort_absent", "The escort is not here yet."),
+    ]
+    return [u for u in found if u is not None]
+
+
+def _observation(facts: DischargeFacts) -> Unmet | None:
+    if facts.minutes_observed >= facts.observation_minutes:
+        return None
+    left = facts.observation_minutes - facts.minutes_observed
+    return Unmet(
+        "minimum_observation",
+        f"Observed {int(facts.minutes_observed)} of at least {facts.observation_minutes} min "
+        f"({math.ceil(left)} min to go).",
+    )
+
+
+def _missing(facts: DischargeFacts) -> Unmet | None:
+    gaps = [p.label for p in facts.missing_points]
+    if facts.before_discharge_vitals is None:
+        window = monitoring.data()["timing"]["before_discharge"]["value"]
+        gaps.append(f"before discharge (within {window} min)")
+    if not gaps:
+        return None
+    return Unmet("missing_vitals", f"No vital signs for: {'; '.join(gaps)}.")
+
+
+def _out_of_range(facts: DischargeFacts) -> Unmet | None:
+    if not facts.latest_alarms:
+        return None
+    return Unmet(
+        "vitals_out_of_range",
+        "Latest vital signs out of range: " + "; ".join(a.message for a in facts.latest_alarms),
+    )
+
+
+def _open_alarms(facts: DischargeFacts) -> Unmet | None:
+    if not facts.open_alarms:
+        return None
+    return Unmet("open_alarm", f"{facts.open_alarms} alarm(s) not yet acknowledged.")
+
+
+def _sedation(last_moaas: int | None) -> Unmet | None:
+    below = int(monitoring.data()["discharge"]["sedation_moaas_below"]["value"])
+    if last_moaas is None:
+        return Unmet("sedation", "No MOAA/S rating recorded.")
+    if last_moaas < below:
+        return Unmet("sedation", f"Last MOAA/S {last_moaas} is below {below}.")
+    return None
+
+
+def _dissociation(last_cadss: int | None) -> Unmet | None:
+    above = int(monitoring.data()["discharge"]["dissociation_cadss_above"]["value"])
+    if last_cadss is None:
+        return Unmet("dissociation", "No CADSS rating recorded.")
+    if last_cadss > above:
+        return Unmet("dissociation", f"Last CADSS {last_cadss} is above {above}.")
+    return None
