@@ -12,6 +12,7 @@ from ketacare.accounts.models import User
 from ketacare.accounts.roles import Perm
 from ketacare.patients.api import router as patients_router
 from ketacare.patients.schemas import Me
+from ketacare.sessions.api import router as sessions_router
 
 api = NinjaAPI(
     title="ketacare API",
@@ -55,3 +56,4 @@ def me(request: HttpRequest) -> dict[str, object]:
 
 
 api.add_router("/", patients_router)
+api.add_router("/", sessions_router)

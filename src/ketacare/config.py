@@ -40,6 +40,7 @@ class Config:
     public_url: str
     email: Mapping[str, object]
     chairs: tuple[str, ...]
+    site: Mapping[str, str]
 
 
 def parse_bool(name: str, raw: str | None, default: bool) -> bool:
@@ -140,7 +141,21 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
         public_url=parse_public_url(env.get("KETACARE_PUBLIC_URL")),
         email=parse_email_url(env.get("KETACARE_EMAIL_URL"), env.get("KETACARE_EMAIL_FROM")),
         chairs=parse_chairs(env.get("KETACARE_CHAIRS")),
+        site=parse_site(env),
     )
+
+
+SITE_FIELDS = ("name", "address", "city", "state", "zip", "phone")
+
+
+def parse_site(env: Mapping[str, str]) -> Mapping[str, str]:
+    """The healthcare setting as forms (the esketamine REMS form) name it:
+    ``KETACARE_SITE_NAME``, ``_ADDRESS``, ``_CITY``, ``_STATE``, ``_ZIP`` and ``_PHONE``.
+    Unset fields stay empty and a form that needs them says so."""
+    site = {f: env.get(f"KETACARE_SITE_{f.upper()}", "").strip() for f in SITE_FIELDS}
+    if len(site["name"]) > 200 or any(len(v) > 100 for k, v in site.items() if k != "name"):
+        raise ConfigError("KETACARE_SITE_* values must be at most 100 characters (name 200)")
+    return site
 
 
 def parse_chairs(raw: str | None) -> tuple[str, ...]:

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "ketacare.measures",
     "ketacare.screening",
     "ketacare.plans",
+    "ketacare.sessions",
 ]
 
 MIDDLEWARE = [
@@ -182,6 +183,10 @@ KETACARE_SMS_SENDER = "ketacare.measures.reminders.ConsoleSmsSender"
 # validated on use (ketacare.clinical.dosing.caps_with). Defaults: clinical/data/dosing.toml.
 KETACARE_DOSE_CAPS: dict[str, object] = {}
 KETACARE_CHAIRS = list(CONFIG.chairs)
+KETACARE_SITE = dict(CONFIG.site)  # the healthcare setting, for the esketamine REMS form
+# A clinic's alarm thresholds, e.g. {"tachycardia": {"heart_rate": 120}}; validated on use
+# (ketacare.clinical.monitoring.alarm_rules). Defaults: clinical/data/monitoring.toml.
+KETACARE_ALARM_OVERRIDES: dict[str, dict[str, object]] = {}
 # Shown to a patient whose answers raise a suicide-risk flag (US resources by default).
 KETACARE_CRISIS_TEXT = (
     "If you are thinking about harming yourself or are in danger, call or text 988 (Suicide & "

@@ -13,5 +13,6 @@ urlpatterns = [
     path("self-report/", include("ketacare.measures.self_report_urls")),
     path("", include("ketacare.screening.urls")),
     path("", include("ketacare.plans.urls")),
+    path("", include("ketacare.sessions.urls")),
     path("api/v1/", api.urls),
 ]

@@ -75,6 +75,31 @@ PAGES: dict[str, tuple[str, set[Role]]] = {
     "plans:titration": ("POST", {P}),
     "plans:titration_decide": ("POST", {P}),
     "plans:protocol_edit": ("GET", {P}),
+    "sessions:monitor": ("GET", {P, N, T}),
+    "sessions:board": ("GET", {P, N, T}),
+    "sessions:patient_sessions": ("GET", {P, N, T}),
+    "sessions:detail": ("GET", {P, N, T}),
+    "sessions:instructions": ("GET", {P, N, T}),
+    "sessions:check_in": ("POST", {P, N}),
+    "sessions:gate": ("POST", {P, N}),
+    "sessions:consent": ("POST", {P, N}),
+    "sessions:weight": ("POST", {P, N}),
+    "sessions:confirm_bp": ("POST", {P}),
+    "sessions:review_risk": ("POST", {P}),
+    "sessions:clear": ("POST", {P, N}),
+    "sessions:dose": ("POST", {P, N}),
+    "sessions:end_dosing": ("POST", {P, N}),
+    "sessions:vitals": ("POST", {P, N}),
+    "sessions:rate": ("POST", {P, N}),
+    "sessions:adverse_event": ("POST", {P, N}),
+    "sessions:escort": ("POST", {P, N}),
+    "sessions:ready": ("POST", {P, N}),
+    "sessions:discharge": ("POST", {P, N}),
+    "sessions:cancel": ("POST", {P, N}),
+    "sessions:abort": ("POST", {P, N}),
+    "sessions:titrate": ("POST", {P}),
+    "sessions:acknowledge": ("POST", {P, N}),
+    "sessions:event_outcome": ("POST", {P, N}),
     "accounts:staff": ("GET", {A}),
     "accounts:set_active": ("POST", {A}),
     "accounts:tokens": ("GET", EVERYONE),
@@ -105,6 +130,8 @@ API_OPERATIONS: dict[str, set[Role]] = {
     "ketacare_patients_api_remove_allergies": CLINICIANS_WHO_CHART_MEDS,
     "ketacare_patients_api_add_measurements": CLINICIANS_WHO_CHART_MEDS,
     "ketacare_patients_api_remove_measurements": CLINICIANS_WHO_CHART_MEDS,
+    "ketacare_sessions_api_post_vitals": {P, N},
+    "ketacare_sessions_api_post_discharge": {P, N},
 }
 
 ENTRY_ROWS: dict[str, dict[str, Any]] = {
@@ -187,6 +214,11 @@ def fresh_kwargs(name: str, patient: Patient, user: User) -> dict[str, int | str
         kwargs["plan_id" if "plan_id" in pattern else "session_id"] = (
             plan.pk if "plan_id" in pattern else plan.sessions.order_by("number").last().pk
         )  # type: ignore[union-attr]
+    if "alarm_id" in pattern or "event_id" in pattern:
+        # No such row: the permission check comes first (403), an allowed role then gets 404.
+        kwargs["alarm_id" if "alarm_id" in pattern else "event_id"] = 999_999
+    if "instrument_id" in pattern and name == "sessions:rate":
+        kwargs["instrument_id"] = "moaas"
     if "user_id" in pattern:
         kwargs["user_id"] = User.objects.exclude(pk=user.pk).first().pk  # type: ignore[union-attr]
     return kwargs
@@ -320,6 +352,7 @@ def test_every_api_operation_allows_or_refuses_each_role_as_the_table_says(
     for op_id, method, path in api_operations():
         url = "/api/v1" + path.removeprefix("/api/v1")
         url = url.replace("{patient_id}", str(patient.pk))
+        url = url.replace("{session_id}", "999999")  # permission first (403), then 404
         if "{item_id}" in url:
             kind = op_id.rsplit("_", 1)[1]
             row = {**ENTRY_ROWS[kind]}
@@ -344,5 +377,6 @@ def test_the_api_answers_401_without_credentials(patient: Patient) -> None:
     for _op, method, path in api_operations():
         url = "/api/v1" + path.removeprefix("/api/v1")
         url = url.replace("{patient_id}", str(patient.pk)).replace("{item_id}", "1")
+        url = url.replace("{session_id}", "1")
         response = getattr(client, method.lower())(url)
         assert response.status_code == 401, f"{method} {path}"

@@ -43,6 +43,9 @@ class Perm(StrEnum):
     DASHBOARD_VIEW = "dashboard.view"
     OWN_TOKENS = "tokens.own"  # create and revoke one's own API tokens
     API_DOCS = "api.docs"
+    SESSION_VIEW = "session.view"  # session records and the live monitor
+    SESSION_RUN = "session.run"  # check in, gate, dose, vitals, ratings, events, discharge
+    SESSION_CONFIRM = "session.confirm"  # dose above the BP threshold; after a positive screen
 
 
 _EVERYONE = {Perm.PATIENT_VIEW, Perm.OWN_TOKENS, Perm.API_DOCS, Perm.CALENDAR_VIEW}
@@ -69,6 +72,9 @@ GRANTS: dict[Role, frozenset[Perm]] = {
             Perm.PLAN_EDIT,
             Perm.PLAN_SIGN,
             Perm.SCHEDULE_EDIT,
+            Perm.SESSION_VIEW,
+            Perm.SESSION_RUN,
+            Perm.SESSION_CONFIRM,
         }
     ),
     Role.NURSE: frozenset(
@@ -84,11 +90,19 @@ GRANTS: dict[Role, frozenset[Perm]] = {
             Perm.DASHBOARD_VIEW,
             Perm.SCREENING_EDIT,
             Perm.SCHEDULE_EDIT,
+            Perm.SESSION_VIEW,
+            Perm.SESSION_RUN,
         }
     ),
     Role.THERAPIST: frozenset(
         _EVERYONE
-        | {Perm.CLINICAL_VIEW, Perm.MEASURE_RECORD, Perm.MEASURE_REQUEST, Perm.DASHBOARD_VIEW}
+        | {
+            Perm.CLINICAL_VIEW,
+            Perm.MEASURE_RECORD,
+            Perm.MEASURE_REQUEST,
+            Perm.DASHBOARD_VIEW,
+            Perm.SESSION_VIEW,
+        }
     ),
     # The front desk hands out kiosk codes at check-in; it never sees the answers.
     Role.FRONT_DESK: frozenset(

@@ -66,6 +66,14 @@ class Response(models.Model):
         on_delete=models.PROTECT,
         related_name="responses",
     )
+    session = models.ForeignKey(
+        "supervised.Session",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="responses",
+        help_text="The supervised session this was rated in (CADSS, MOAA/S, pre-session measures).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -32,6 +33,9 @@ from ketacare.measures.models import (
 )
 from ketacare.measures.texts import has_patient_text
 from ketacare.patients.models import Patient
+
+if TYPE_CHECKING:
+    from ketacare.sessions.models import Session
 
 # Unambiguous characters (no 0/O, 1/I/L) so a code read aloud or typed on a tablet survives.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -76,6 +80,7 @@ def record_response(
     hours_after_dose: Decimal | None = None,
     source: Source = Source.STAFF,
     request: AssessmentRequest | None = None,
+    session: Session | None = None,
 ) -> Response:
     """Store a response item by item, audit it, and raise an alert for any suicide-risk flag."""
     try:
@@ -98,6 +103,7 @@ def record_response(
         source=source,
         entered_by=actor.user,
         request=request,
+        session=session,
     )
     ItemAnswer.objects.bulk_create(
         ItemAnswer(response=response, item=n, value=v) for n, v in enumerate(values, start=1)
@@ -115,6 +121,7 @@ def record_response(
             "hours_after_dose": hours_after_dose,
             "completed_at": completed_at,
             "source": source,
+            "session": session.pk if session else None,
             "answers": list(values),
             "total": result.total,
             "flags": list(result.flags),

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ketacare.accounts.access import StaffRequest, public, requires
@@ -70,7 +71,10 @@ def record_response(request: StaffRequest, patient_id: int, instrument_id: str) 
     patient = get_object_or_404(Patient, pk=patient_id)
     instrument = _instrument(instrument_id)
     form = StaffResponseForm(
-        request.POST or None, instrument=instrument, texts=texts_for(instrument)
+        request.POST or None,
+        instrument=instrument,
+        texts=texts_for(instrument),
+        initial={k: v for k, v in request.GET.items() if k == "context"},
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -84,6 +88,9 @@ def record_response(request: StaffRequest, patient_id: int, instrument_id: str) 
                 hours_after_dose=form.cleaned_data["hours_after_dose"],
             )
             messages.success(request, f"{instrument.abbreviation} recorded.")
+            back = request.GET.get("next", "")
+            if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+                return redirect(back)  # e.g. the session page's pre-dose gate
             return redirect(f"{reverse('patients:chart', args=[patient.pk])}#measures")
         except ValidationError as exc:
             add_errors(form, exc)

@@ -1,0 +1,150 @@
+"""Builders for supervised sessions: a signed plan with a session today, checked in, cleared
+and dosed, with times moved into the past so a test can stand two hours into a session."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+
+from ketacare.accounts.models import User
+from ketacare.audit.services import Actor
+from ketacare.clinical import monitoring
+from ketacare.measures import services as measures
+from ketacare.measures.models import Context
+from ketacare.patients.models import Patient
+from ketacare.plans import services as plans
+from ketacare.plans.models import PlannedSession, TreatmentPlan
+from ketacare.sessions import services
+from ketacare.sessions.models import Session
+from tests.plans.test_plans import request, signed_screening
+
+NORMAL = monitoring.Vitals(122, 78, 72, 98, 14)
+
+
+def act(user: User) -> Actor:
+    return Actor(user, Actor.system("t").channel)
+
+
+def signed_plan(
+    patient: Patient, prescriber: User, protocol_id: str = "iv-racemic", **kw: object
+) -> TreatmentPlan:
+    """A signed plan whose first session is today."""
+    signed_screening(patient, prescriber)
+    today = timezone.localdate()
+    every_day = list(range(7))
+    plan = plans.create_plan(
+        act(prescriber),
+        patient,
+        request(protocol_id, start_on=today, weekdays=every_day, **kw),
+    )
+    return plans.sign_plan(act(prescriber), plan)
+
+
+def first_session(plan: TreatmentPlan) -> PlannedSession:
+    return plan.sessions.order_by("number").first()  # type: ignore[return-value]
+
+
+def checked_in(
+    patient: Patient, prescriber: User, nurse: User, protocol_id: str = "iv-racemic"
+) -> Session:
+    plan = signed_plan(patient, prescriber, protocol_id)
+    return services.check_in(act(nurse), first_session(plan))
+
+
+def pass_gate(session: Session, nurse: User, vitals: monitoring.Vitals = NORMAL) -> Session:
+    """Everything the gate asks for, recorded by ``nurse``; the session is still checked in."""
+    actor = act(nurse)
+    services.record_consent(actor, session, timezone.localdate(), "KC-consent v3")
+    services.update_gate(
+        actor,
+        session,
+        {
+            "fasting_confirmed": True,
+            "medications_reviewed": True,
+            "pregnancy_test": "negative",
+        },
+    )
+    if session.planned.unit == "mg/kg":
+        services.record_weight(actor, session, session.plan.weight_kg)
+    services.record_vitals(actor, session, vitals)
+    now = timezone.now()
+    for instrument, answers in (
+        (session.plan.primary_instrument, [2] * 7),
+        ("cssrs-screen", [0] * 7),
+    ):
+        measures.record_response(
+            actor,
+            session.patient,
+            instrument,
+            answers,
+            context=Context.PRE_SESSION,
+            completed_at=now,
+        )
+    return Session.objects.get(pk=session.pk)
+
+
+def cleared(
+    patient: Patient, prescriber: User, nurse: User, protocol_id: str = "iv-racemic"
+) -> Session:
+    session = pass_gate(checked_in(patient, prescriber, nurse, protocol_id), nurse)
+    return services.clear(act(nurse), session)
+
+
+def dosed(
+    patient: Patient, prescriber: User, nurse: User, protocol_id: str = "iv-racemic"
+) -> Session:
+    """Cleared and dosed now (every device for esketamine; the infusion started for IV)."""
+    session = cleared(patient, prescriber, nurse, protocol_id)
+    now = timezone.now()
+    if session.is_esketamine:
+        devices = int(session.dose_mg / 28)
+        for n in range(1, devices + 1):
+            services.record_administration(
+                act(nurse),
+                session,
+                services.DoseEntry(
+                    started_at=now,
+                    ended_at=now,
+                    lot_number="LOT-E1",
+                    verified_by=prescriber,
+                    device_number=n,
+                ),
+            )
+        return services.end_dosing(act(nurse), session, now)
+    return services.record_administration(
+        act(nurse),
+        session,
+        services.DoseEntry(
+            started_at=now,
+            lot_number="LOT-K42",
+            verified_by=prescriber,
+            concentration_mg_per_ml=Decimal("10"),
+        ),
+    )
+
+
+def shift(session: Session, minutes: float) -> Session:
+    """Move everything recorded in ``session`` ``minutes`` into the past."""
+    delta = timedelta(minutes=minutes)
+    row = Session.objects.get(pk=session.pk)
+    for field in ("checked_in_at", "dosing_started_at", "dosing_ended_at", "escort_present_at"):
+        value = getattr(row, field)
+        if value is not None:
+            setattr(row, field, value - delta)
+    row.save()
+    for v in row.vitals.all():
+        v.taken_at -= delta
+        v.save(update_fields=["taken_at"])
+    for a in row.administrations.all():
+        a.started_at -= delta
+        a.ended_at = a.ended_at - delta if a.ended_at else None
+        a.save(update_fields=["started_at", "ended_at"])
+    for r in row.responses.all():
+        r.completed_at -= delta
+        r.save(update_fields=["completed_at"])
+    for t in row.transitions.all():
+        t.at -= delta
+        t.save(update_fields=["at"])
+    return row

@@ -1,0 +1,172 @@
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from ketacare.accounts.models import User
+from ketacare.audit.models import AuditEvent
+from ketacare.clinical import monitoring
+from ketacare.patients.models import Patient
+from ketacare.sessions import services
+from ketacare.sessions.models import Session
+from tests.conftest import login
+from tests.sessions.builders import act, checked_in, dosed, first_session, shift, signed_plan
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_nurse_checks_a_patient_in_from_the_session_page(
+    patient: Patient, prescriber: User, nurse: User
+) -> None:
+    planned = first_session(signed_plan(patient, prescriber))
+    client = login(Client(), nurse)
+    page = client.get(reverse("sessions:detail", args=[planned.pk]))
+    assert b"Check in" in page.content
+    client.post(reverse("sessions:check_in", args=[planned.pk]))
+    session = Session.objects.get(pk=planned.pk)
+    assert session.state == "checked_in"
+    assert session.escort_name == "Marco Delgado"  # the support person, to confirm
+    page = client.get(reverse("sessions:detail", args=[planned.pk]))
+    codes = {"consent", "vitals", "measures", "suicide_screen", "pregnancy_test", "medications"}
+    for code in codes:
+        assert f'data-code="{code}"'.encode() in page.content, code
+
+
+def test_the_gate_form_saves_and_the_page_lists_what_is_left(
+    patient: Patient, prescriber: User, nurse: User
+) -> None:
+    session = checked_in(patient, prescriber, nurse)
+    client = login(Client(), nurse)
+    client.post(
+        reverse("sessions:gate", args=[session.pk]),
+        {
+            "escort_name": "Marco Delgado",
+            "escort_phone": "+1 555 201 3344",
+            "fasting_confirmed": "on",
+            "medications_reviewed": "on",
+            "pregnancy_test": "negative",
+        },
+    )
+    page = client.get(reverse("sessions:detail", args=[session.pk]))
+    assert b'data-code="medications"' not in page.content
+    assert b'data-code="pregnancy_test"' not in page.content
+    assert b'data-code="consent"' in page.content
+
+
+def test_vitals_entered_on_the_page_raise_an_alarm_shown_until_acknowledged(
+    patient: Patient, prescriber: User, nurse: User
+) -> None:
+    session = dosed(patient, prescriber, nurse)
+    client = login(Client(), nurse)
+    response = client.post(
+        reverse("sessions:vitals", args=[session.pk]),
+        {"systolic": 186, "diastolic": 104, "heart_rate": 96, "spo2": 97},
+        follow=True,
+    )
+    assert b"Alarm: Hypertension: blood pressure 186/104 mmHg" in response.content
+    alarm = session.alarms.get()
+    monitor = client.get(reverse("sessions:board"))
+    assert b"Hypertension: blood pressure 186/104" in monitor.content
+    client.post(
+        reverse("sessions:acknowledge", args=[alarm.pk]),
+        {"action_taken": "Infusion paused, BP rechecked", "next": reverse("sessions:monitor")},
+    )
+    assert client.get(reverse("sessions:board")).content.count(b'data-testid="alarm"') == 0
+
+
+def test_implausible_vitals_on_the_page_are_refused_naming_the_field(
+    patient: Patient, prescriber: User, nurse: User
+) -> None:
+    session = dosed(patient, prescriber, nurse)
+    client = login(Client(), nurse)
+    response = client.post(
+        reverse("sessions:vitals", args=[session.pk]),
+        {"systolic": 120, "diastolic": 130, "heart_rate": 70, "spo2": 97},
+        follow=True,
+    )
+    assert b"diastolic" in response.content
+    assert session.vitals.count() == 1  # the pre-dose reading only
+
+
+def test_the_monitor_shows_every_active_session_with_its_next_vitals(
+    patient: Patient, prescriber: User, nurse: User
+) -> None:
+    shift(dosed(patient, prescriber, nurse, "esketamine-nasal"), 20)
+    client = login(Client(), nurse)
+    board = client.get(reverse("sessions:board")).content.decode()
+    assert "Rosa Delgado" in board
+    assert 'data-testid="state">monitoring' in board
+    assert "Next vitals: 40 min after start" in board
+    assert "(in 20:" in board or "(in 19:" in board
+
+
+def test_the_monitor_audits_each_patient_once_per_quarter_hour_per_viewer(
+    patient: Patient, prescriber: User, nurse: User
+) -> None:
+    session = dosed(patient, prescriber, nurse)
+    client = login(Client(), nurse)
+    for _ in range(3):
+        client.get(reverse("sessions:board"))
+    views = AuditEvent.objects.filter(
+        action="view", entity_type="session", entity_id=str(session.pk), actor=nurse
+    )
+    assert views.count() == 1
+    assert views.get().new_values == {"page": "monitor"}
+
+
+def test_a_discharge_with_criteria_unmet_says_which(
+    patient: Patient, prescriber: User, nurse: User
+) -> None:
+    session = dosed(patient, prescriber, nurse, "esketamine-nasal")
+    client = login(Client(), nurse)
+    response = client.post(reverse("sessions:discharge", args=[session.pk]), follow=True)
+    assert b"Not yet:" in response.content
+    assert b"Observed 0 of at least 120 min" in response.content
+    assert Session.objects.get(pk=session.pk).state == "monitoring"
+
+
+def discharged(patient: Patient, prescriber: User, nurse: User) -> Session:
+    session = shift(dosed(patient, prescriber, nurse, "esketamine-nasal"), 125)
+    from datetime import timedelta
+
+    services.record_vitals(
+        act(nurse),
+        session,
+        monitoring.Vitals(130, 85, 80, 98, 14),
+        taken_at=session.dosing_started_at + timedelta(minutes=40),  # type: ignore[operator]
+    )
+    services.record_vitals(act(nurse), session, monitoring.Vitals(124, 80, 76, 98, 14))
+    services.record_rating(act(nurse), session, "moaas", [5])
+    services.record_rating(act(nurse), session, "cadss", [0] * 23)
+    services.escort_arrived(act(nurse), session)
+    return services.discharge(act(nurse), session)
+
+
+def test_a_discharged_session_prints_instructions_and_feeds_titration(
+    patient: Patient, prescriber: User, nurse: User
+) -> None:
+    session = discharged(patient, prescriber, nurse)
+    assert session.state == "discharged"
+    client = login(Client(), nurse)
+    page = client.get(reverse("sessions:instructions", args=[session.pk])).content
+    assert b"No driving or operating machinery until the next day" in page
+    assert b"Marco Delgado" in page
+    doctor = login(Client(), prescriber)
+    response = doctor.post(reverse("sessions:titrate", args=[session.pk]))
+    assert response.status_code == 302
+    review = session.plan.reviews.get()
+    assert review.session_number == 1
+    assert review.outcome["cadss_total"] == 0
+    assert review.outcome["peak_systolic"] == 130
+
+
+def test_the_chart_lists_the_sessions_with_their_summary(
+    patient: Patient, prescriber: User, nurse: User
+) -> None:
+    discharged(patient, prescriber, nurse)
+    client = login(Client(), nurse)
+    section = client.get(reverse("sessions:patient_sessions", args=[patient.pk])).content
+    assert b"discharged" in section
+    assert b"56.0 mg esketamine" in section or b"56 mg esketamine" in section
+    assert b"130/85" in section
