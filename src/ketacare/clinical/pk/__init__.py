@@ -14,7 +14,7 @@ Errors::
     InvalidRegimen   (ValueError) a request the model cannot take; .field names the input
 """
 
-from ketacare.clinical.pk.catalogue import InvalidModel, Model, UnknownModel, catalogue, get
+from ketacare.clinical.pk.catalogue import InvalidModel, Model, UnknownModel, get, models
 from ketacare.clinical.pk.population import Population, simulate_population, variability
 from ketacare.clinical.pk.prediction import (
     Band,
@@ -44,11 +44,11 @@ __all__ = [
     "UnknownModel",
     "Window",
     "build",
-    "catalogue",
     "dissociative_band",
     "get",
     "individual",
     "model_for_route",
+    "models",
     "predict",
     "predict_population",
     "simulate_population",

@@ -163,7 +163,7 @@ def _folder() -> Any:
 
 
 @cache
-def catalogue() -> Mapping[str, Model]:
+def models() -> Mapping[str, Model]:
     """Every model shipped with ketacare, by id, validated."""
     found = {}
     for entry in sorted(_folder().iterdir(), key=lambda e: e.name):
@@ -177,9 +177,9 @@ def catalogue() -> Mapping[str, Model]:
 
 def get(model_id: str) -> Model:
     try:
-        return catalogue()[model_id]
+        return models()[model_id]
     except KeyError:
-        known = ", ".join(sorted(catalogue()))
+        known = ", ".join(sorted(models()))
         raise UnknownModel(f"unknown model {model_id!r}; known: {known}") from None
 
 

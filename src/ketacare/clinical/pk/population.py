@@ -87,9 +87,11 @@ def _variance(model: Model, name: str) -> float:
 
 
 def _disposition_parameters(model: Model) -> tuple[str, ...]:
-    depots = {c.name for c in model.compartments if c.volume is None}
+    """Volumes, and the parameters of flows leaving compartments that something flows into
+    (absorption depots only receive doses)."""
+    fed = {f.target for f in model.flows}
     names = [c.volume for c in model.compartments if c.volume is not None]
-    names += [f.rate or f.clearance or "" for f in model.flows if f.source not in depots]
+    names += [f.rate or f.clearance or "" for f in model.flows if f.source in fed]
     return tuple(dict.fromkeys(names))
 
 

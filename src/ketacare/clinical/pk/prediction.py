@@ -110,7 +110,8 @@ def _key(q: float) -> str:
 
 
 def _number(x: float) -> float:
-    return float(f"{x:.6g}")
+    # 6 significant digits, and nothing below 1e-6 ng/mL (rounding noise of about 1e-14).
+    return float(f"{round(x, 6):.6g}")
 
 
 def _numbers(xs: Array) -> list[float]:
