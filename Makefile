@@ -65,6 +65,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/load.py --engine sqlite
 	$(BIN)/python bench/load.py --engine postgresql
 	$(BIN)/python bench/score_batch.py
+	$(BIN)/python bench/pk_population.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .coverage

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ketacare.clinical import pk
-from ketacare.clinical.pk.solver import grid, modes, solve
+from ketacare.clinical.pk.solver import Stream, grid, modes, solve
 from ketacare.clinical.pk.system import Dose, System
 from tests.clinical.pk import reference as ref
 
@@ -159,3 +159,16 @@ def test_a_grid_needs_a_positive_step_and_a_time() -> None:
 def test_doses_after_the_window_are_ignored() -> None:
     late = System(np.array([[[-0.1]]]), np.array([[1.0]]), (Dose(100.0, 0, np.array([5.0]), 0.0),))
     assert solve(late, grid(1.0, 50)).conc.max() == 0.0
+
+
+def test_the_block_size_does_not_change_the_answer() -> None:
+    model = pk.get("perez-ruixo-2021")
+    w = np.full(4, 70.0)
+    etas = {"ka_n": np.array([-1.0, 0.0, 0.5, 1.0])}
+    regimen = pk.Regimen("esketamine", dose_mg=56)
+    system = pk.build(model, "esketamine", regimen, pk.individual(model, w, etas), w)
+    default = solve(system, TIMES).conc
+    rows = np.empty_like(default)
+    for first, block in Stream(system, TIMES, block=7):
+        rows[first : first + len(block)] = block
+    np.testing.assert_allclose(np.maximum(rows, 0), default, rtol=1e-13, atol=1e-13)

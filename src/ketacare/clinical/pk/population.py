@@ -180,12 +180,11 @@ def _reduce(
 ) -> tuple[Array, Array, Array]:
     n = stream.system.output.shape[0]
     cmax, tmax = np.full(n, -np.inf), np.zeros(n)
-    higher = np.empty(n, dtype=bool)
-    for k, c in stream:
-        np.greater(c, cmax, out=higher)
-        np.copyto(cmax, c, where=higher)
-        np.copyto(tmax, times[k], where=higher)
+    for first, block in stream:
+        peak, at = block.max(axis=0), block.argmax(axis=0)
+        higher = peak > cmax
+        cmax[higher], tmax[higher] = peak[higher], times[first + at[higher]]
         if conc is not None:
             # The exact solution is never negative; below 0 is rounding (about 1e-13 of Cmax).
-            np.maximum(c, 0.0, out=conc[k, part])
+            np.maximum(block, 0.0, out=conc[first : first + len(block), part])
     return cmax, tmax, stream.auc
