@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "ketacare.screening",
     "ketacare.plans",
     "ketacare.sessions",
+    "ketacare.pk",
 ]
 
 MIDDLEWARE = [

@@ -14,5 +14,6 @@ urlpatterns = [
     path("", include("ketacare.screening.urls")),
     path("", include("ketacare.plans.urls")),
     path("", include("ketacare.sessions.urls")),
+    path("pk/", include("ketacare.pk.urls")),
     path("api/v1/", api.urls),
 ]

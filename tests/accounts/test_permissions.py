@@ -104,6 +104,7 @@ PAGES: dict[str, tuple[str, set[Role]]] = {
     "accounts:set_active": ("POST", {A}),
     "accounts:tokens": ("GET", EVERYONE),
     "accounts:revoke_token": ("POST", EVERYONE),
+    "pk:compare": ("GET", {P, N, T}),
 }
 PUBLIC_PAGES = {
     "home",

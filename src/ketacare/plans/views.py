@@ -16,6 +16,7 @@ from ketacare.audit.services import Actor
 from ketacare.clinical import protocols
 from ketacare.core.forms import add_errors
 from ketacare.patients.models import Patient
+from ketacare.pk.selectors import plan_chart
 from ketacare.plans import selectors, services, titration
 from ketacare.plans.forms import (
     CancelForm,
@@ -106,6 +107,7 @@ def detail(request: StaffRequest, plan_id: int, form: SignPlanForm | None = None
             "titration_form": TitrationForm(),
             "reviews": plan.reviews.select_related("decided_by", "resulting_plan"),
             "cancel_form": CancelForm(),
+            "pk_chart": plan_chart(plan),
         },
         status=400 if form is not None else 200,
     )
