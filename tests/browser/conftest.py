@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.serverproc import ServerFailed, fresh_database, serve
+from tests.serverproc import Server, ServerFailed, fresh_database, serve
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -25,6 +25,7 @@ CHROMIUM_ARGS = [
 ROLES = ("admin", "prescriber", "nurse", "therapist", "front_desk")
 PASSWORD = "e2e-Lantern-quietly-47"  # every test account's; each username is its role
 SERVER_LOG = pytest.StashKey[Path]()
+SERVER = pytest.StashKey[Server]()
 
 
 @pytest.fixture(scope="session")
@@ -37,6 +38,7 @@ def server(
     try:
         with fresh_database(engine, workdir) as url, serve(url, workdir) as running:
             request.config.stash[SERVER_LOG] = running.log
+            request.config.stash[SERVER] = running
             for role in ROLES:
                 running.ketacare(
                     "createuser", role, "--role", role, extra_env={"KETACARE_PASSWORD": PASSWORD}
@@ -97,3 +99,17 @@ def log_in(page: Page, server: str) -> Callable[[str], Page]:
         return page
 
     return log_in_as
+
+
+@pytest.fixture
+def server_shell(request: pytest.FixtureRequest, server: str) -> Callable[[str], str]:
+    """Run Python in ``ketacare shell`` against the server's database (to set up a case, or to
+    move a session's recorded times into the past); returns what it printed."""
+    running = request.config.stash[SERVER]
+    root = Path(__file__).resolve().parents[2]
+
+    def run(code: str) -> str:
+        prelude = f"import sys; sys.path.insert(0, {str(root)!r})\n"
+        return running.ketacare("shell", "-c", prelude + code).strip()
+
+    return run

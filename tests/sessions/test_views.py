@@ -168,5 +168,5 @@ def test_the_chart_lists_the_sessions_with_their_summary(
     client = login(Client(), nurse)
     section = client.get(reverse("sessions:patient_sessions", args=[patient.pk])).content
     assert b"discharged" in section
-    assert b"56.0 mg esketamine" in section or b"56 mg esketamine" in section
+    assert b"56.0 mg nasal spray" in section
     assert b"130/85" in section

@@ -86,6 +86,10 @@ class Session(models.Model):
         return f"session {self.planned.number} of {self.patient} ({self.state})"
 
     @property
+    def route_label(self) -> str:
+        return "nasal spray" if self.route == "esketamine" else self.route.upper()
+
+    @property
     def is_esketamine(self) -> bool:
         return self.route == "esketamine"
 

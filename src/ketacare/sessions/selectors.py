@@ -131,11 +131,7 @@ def before_discharge_vitals(session: Session, now: datetime) -> VitalSign | None
 
 
 def discharge_facts(session: Session, now: datetime) -> rules.DischargeFacts:
-    anchor = (
-        session.dosing_started_at
-        if session.observation_from == "start"
-        else session.dosing_ended_at
-    )
+    anchor = _observation_anchor(session)
     latest = before_discharge_vitals(session, now)
     return rules.DischargeFacts(
         minutes_observed=_minutes_since(anchor, now) if anchor else 0.0,
@@ -177,6 +173,8 @@ class Chair:
     due: Due | None
     overdue: list[monitoring.TimePoint]
     open_alarms: list[Alarm]
+    unmet: list[rules.Unmet]  # what holds discharge back, once dosing has started
+    observation_ends: datetime | None  # the template's minimum observation, once it can be known
 
 
 def next_vitals(session: Session, now: datetime) -> tuple[Due | None, list[monitoring.TimePoint]]:
@@ -205,7 +203,21 @@ def chair_of(session: Session, now: datetime) -> Chair:
         due=due,
         overdue=overdue,
         open_alarms=list(session.alarms.filter(acknowledged_at__isnull=True)),
+        unmet=rules.discharge_unmet(discharge_facts(session, now)) if start else [],
+        observation_ends=observation_ends(session),
     )
+
+
+def _observation_anchor(session: Session) -> datetime | None:
+    """Where the template's minimum observation starts: the start or the end of dosing."""
+    if session.observation_from == "start":
+        return session.dosing_started_at
+    return session.dosing_ended_at
+
+
+def observation_ends(session: Session) -> datetime | None:
+    anchor = _observation_anchor(session)
+    return anchor + timedelta(minutes=session.observation_minutes) if anchor else None
 
 
 def active_sessions() -> QuerySet[Session]:

@@ -18,12 +18,13 @@ from ketacare.accounts.models import User
 from ketacare.accounts.roles import Perm
 from ketacare.audit.models import Action, AuditEvent
 from ketacare.audit.services import Actor, record
-from ketacare.clinical import dosing, monitoring, protocols
+from ketacare.clinical import dosing, instruments, monitoring, protocols
 from ketacare.clinical import session as rules
 from ketacare.clinical.session import IllegalTransition, State
 from ketacare.measures import services as measures
 from ketacare.measures.models import Context, Response, Schedule
 from ketacare.measures.schedules import create_schedule, record_dose
+from ketacare.measures.texts import has_patient_text
 from ketacare.patients import services as patients
 from ketacare.patients.models import Patient
 from ketacare.plans import services as plans
@@ -399,7 +400,8 @@ def _check_entry(session: Session, entry: DoseEntry, actor: Actor) -> None:
         raise ValidationError({"started_at": "Dosing times cannot be in the future."})
     if entry.ended_at and entry.ended_at < entry.started_at:
         raise ValidationError({"ended_at": "The end cannot come before the start."})
-    if session.checked_in_at and entry.started_at < session.checked_in_at:
+    # Times are entered to the minute: a dose started in the minute of check-in is allowed.
+    if session.checked_in_at and entry.started_at < session.checked_in_at - timedelta(minutes=1):
         raise ValidationError({"started_at": "Dosing cannot start before check-in."})
     if session.is_esketamine:
         _check_device(session, entry)
@@ -425,13 +427,16 @@ def _check_device(session: Session, entry: DoseEntry) -> None:
 
 def _request_post_session_measures(actor: Actor, session: Session, dosed_at: datetime) -> None:
     """The post-session measures (+1 h, +4 h, +24 h by default) through the patient's
-    after-session schedule; one is created from the plan when the patient has none."""
+    after-session schedule; one is created from the plan when the patient has none and the
+    plan's primary measure can be sent to patients (a licensed clinician-rated scale such as
+    Y-BOCS cannot, and that must never stop the dose itself from being recorded)."""
     has_schedule = (
         Schedule.objects.filter(patient=session.patient, active=True)
         .exclude(hours_after_session=[])
         .exists()
     )
-    if not has_schedule:
+    primary = instruments.get(session.plan.primary_instrument)
+    if not has_schedule and has_patient_text(primary):
         hours = monitoring.data()["post_session"]["hours"]["value"]
         create_schedule(
             actor,
