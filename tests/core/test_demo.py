@@ -53,3 +53,25 @@ def test_the_demo_command_prints_the_logins(capsys: pytest.CaptureFixture[str]) 
     assert "8 staff and 2 patients created" in out
     assert "frontdesk.brooks (front_desk)" in out
     assert demo.DEMO_PASSWORD in out
+
+
+def test_the_demo_clinic_has_four_sessions_in_the_chairs_today() -> None:
+    from django.utils import timezone
+
+    from ketacare.sessions import selectors
+    from ketacare.sessions.models import Session
+
+    result = demo.seed(count=5)
+    assert result.sessions_created == 4
+    board = {c.session.patient.mrn: c for c in selectors.board(timezone.now())}
+    assert {mrn: c.session.state for mrn, c in board.items()} == {
+        "DEMO-0001": "monitoring",
+        "DEMO-0002": "dosing",
+        "DEMO-0003": "monitoring",
+        "DEMO-0004": "checked_in",
+    }
+    assert [a.kind for a in board["DEMO-0003"].open_alarms] == ["hypertension"]
+    assert board["DEMO-0002"].due is not None  # the infusion's next reading is counting down
+    assert demo.seed(count=5).sessions_created == 0
+    assert Session.objects.count() == 4
+    assert verify_chain().intact

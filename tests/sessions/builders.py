@@ -3,7 +3,6 @@ and dosed, with times moved into the past so a test can stand two hours into a s
 
 from __future__ import annotations
 
-from datetime import timedelta
 from decimal import Decimal
 
 from django.utils import timezone
@@ -11,6 +10,7 @@ from django.utils import timezone
 from ketacare.accounts.models import User
 from ketacare.audit.services import Actor
 from ketacare.clinical import monitoring
+from ketacare.core.demo_sessions import backdate
 from ketacare.measures import services as measures
 from ketacare.measures.models import Context
 from ketacare.patients.models import Patient
@@ -127,24 +127,4 @@ def dosed(
 
 def shift(session: Session, minutes: float) -> Session:
     """Move everything recorded in ``session`` ``minutes`` into the past."""
-    delta = timedelta(minutes=minutes)
-    row = Session.objects.get(pk=session.pk)
-    for field in ("checked_in_at", "dosing_started_at", "dosing_ended_at", "escort_present_at"):
-        value = getattr(row, field)
-        if value is not None:
-            setattr(row, field, value - delta)
-    row.save()
-    for v in row.vitals.all():
-        v.taken_at -= delta
-        v.save(update_fields=["taken_at"])
-    for a in row.administrations.all():
-        a.started_at -= delta
-        a.ended_at = a.ended_at - delta if a.ended_at else None
-        a.save(update_fields=["started_at", "ended_at"])
-    for r in row.responses.all():
-        r.completed_at -= delta
-        r.save(update_fields=["completed_at"])
-    for t in row.transitions.all():
-        t.at -= delta
-        t.save(update_fields=["at"])
-    return row
+    return backdate(session, minutes)

@@ -170,3 +170,23 @@ def test_the_chart_lists_the_sessions_with_their_summary(
     assert b"discharged" in section
     assert b"56.0 mg nasal spray" in section
     assert b"130/85" in section
+
+
+def test_the_gate_lists_medication_changes_since_the_previous_session(
+    patient: Patient, prescriber: User, nurse: User
+) -> None:
+    from ketacare.patients import services as patients
+
+    first = dosed(patient, prescriber, nurse)
+    sertraline = patient.medications.get(name="sertraline")
+    patients.remove_entry(act(prescriber), sertraline)
+    patients.add_entry(
+        act(prescriber),
+        patient,
+        "medications",
+        {"name": "buspirone", "dose_amount": 10, "dose_unit": "mg", "frequency": "twice daily"},
+    )
+    second = services.check_in(act(nurse), first.plan.sessions.get(number=2))
+    page = login(Client(), nurse).get(reverse("sessions:detail", args=[second.pk])).content
+    assert b"added buspirone 10 mg twice daily" in page
+    assert b"removed sertraline" in page

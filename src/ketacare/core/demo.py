@@ -19,6 +19,7 @@ from ketacare.accounts import services as accounts
 from ketacare.accounts.models import User
 from ketacare.accounts.roles import Role
 from ketacare.audit.services import Actor
+from ketacare.core import demo_sessions
 from ketacare.measures import services as measures
 from ketacare.patients import services as patients
 from ketacare.patients.models import Patient
@@ -182,6 +183,7 @@ ALLERGIES = [
 class Seeded:
     staff_created: int
     patients_created: int
+    sessions_created: int = 0
 
 
 def _staff(actor: Actor) -> tuple[int, list[User], list[User]]:
@@ -367,4 +369,6 @@ def seed(count: int = PATIENT_COUNT, seed_value: int = 2026) -> Seeded:
         if n % 5 != 0:  # most patients are in treatment; some are still being assessed
             _measures(actor, patient, random.Random(seed_value * 1000 + n), timezone.now())
         created += 1
-    return Seeded(staff_created=staff_created, patients_created=created)
+    nurse, verifier = (User.objects.get(username=u) for u in ("nurse.reyes", "nurse.tanaka"))
+    sessions = demo_sessions.seed_today(prescribers[0], nurse, verifier)
+    return Seeded(staff_created=staff_created, patients_created=created, sessions_created=sessions)

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from ketacare.audit.models import AuditEvent
 from ketacare.clinical import instruments, monitoring
 from ketacare.clinical import session as rules
 from ketacare.measures.models import Response
@@ -351,3 +352,39 @@ def instructions(session: Session) -> list[str]:
     protocol = protocol_for(session.plan.protocol_id)
     wanted = ("escort", "driving")
     return [i.text for i in protocol.instructions if i.topic in wanted]
+
+
+@dataclass(frozen=True)
+class MedicationChanges:
+    since: datetime | None  # the previous session's check-in; None before a first session
+    added: list[str]
+    removed: list[str]
+    current: list[str]
+
+
+def medication_changes(session: Session) -> MedicationChanges:
+    """What changed in the medication list since the patient's previous session (the audit
+    trail holds the removals), for the nurse to review at the gate."""
+    previous = (
+        Session.objects.filter(patient=session.patient, dosing_started_at__isnull=False)
+        .exclude(pk=session.pk)
+        .order_by("-checked_in_at")
+        .first()
+    )
+    meds = session.patient.medications.all()
+    since = previous.checked_in_at if previous else None
+    removed: list[str] = []
+    if since is not None:
+        events = AuditEvent.objects.filter(
+            patient=session.patient,
+            entity_type="medication",
+            action="delete",
+            occurred_at__gte=since,
+        )
+        removed = [str(e.old_values.get("name", "?")) for e in events]
+    return MedicationChanges(
+        since=since,
+        added=[str(m) for m in meds if since is not None and m.created_at >= since],
+        removed=removed,
+        current=[str(m) for m in meds],
+    )

@@ -26,7 +26,8 @@ class Command(BaseCommand):
         result = demo.seed(count=options["patients"])
         self.stdout.write(
             f"demo clinic: {result.staff_created} staff and "
-            f"{result.patients_created} patients created"
+            f"{result.patients_created} patients created; "
+            f"{result.sessions_created} sessions in the chairs today (see /monitor/)"
         )
         self.stdout.write(
             f"demo logins (password {demo.DEMO_PASSWORD!r}): "
