@@ -181,9 +181,13 @@ def _reduce(
     n = stream.system.output.shape[0]
     cmax, tmax = np.full(n, -np.inf), np.zeros(n)
     for first, block in stream:
-        peak, at = block.max(axis=0), block.argmax(axis=0)
-        higher = peak > cmax
-        cmax[higher], tmax[higher] = peak[higher], times[first + at[higher]]
+        peak = block.max(axis=0)
+        higher = np.flatnonzero(peak > cmax)
+        if higher.size:
+            # argmax down a column is slow, so only where this block holds a new maximum
+            # (after the peak, no column does).
+            cmax[higher] = peak[higher]
+            tmax[higher] = times[first + block[:, higher].argmax(axis=0)]
         if conc is not None:
             # The exact solution is never negative; below 0 is rounding (about 1e-13 of Cmax).
             np.maximum(block, 0.0, out=conc[first : first + len(block), part])

@@ -128,14 +128,15 @@ class Stream:
             p, q = weights * (y - steady), (weights * steady).sum(axis=1)
             length = seg.end - seg.start
             self.auc += q * length + (p * np.expm1(self.lam * length) / self.lam).sum(axis=1)
-            coeff = np.ascontiguousarray(p.T)
-            g = np.exp(self.lam.T * (self.times[min(seg.first, len(self.times) - 1)] - seg.start))
+            # terms[i] = p_i e^{lambda_i tau}, advanced by one multiplication per grid step.
+            offset = self.times[min(seg.first, len(self.times) - 1)] - seg.start
+            terms = np.ascontiguousarray(p.T) * np.exp(self.lam.T * offset)
             for first in range(seg.first, seg.stop, self.block):
                 rows = buffer[: min(self.block, seg.stop - first)]
                 for row in rows:
                     # The hot loop: two passes over (S, n) per grid time, no allocation.
-                    np.einsum("sn,sn->n", coeff, g, out=row)
-                    g *= ratio
+                    np.sum(terms, axis=0, out=row)
+                    terms *= ratio
                 rows += q
                 if exact is not None:
                     rows[:, picked] = exact.conc[first : first + len(rows)]
