@@ -9,9 +9,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import PASSWORD
+from tests.browser.test_self_report import accessibility_violations
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
@@ -61,8 +62,28 @@ def enter_vitals(card: object, systolic: int, diastolic: int, hr: int = 84) -> N
     card.get_by_role("button", name="Record").click()  # type: ignore[attr-defined]
 
 
+def assert_accessible(browser: Browser, server: str, paths: list[str]) -> None:
+    """axe-core finds no WCAG 2.1 A/AA violation on ``paths``, seen by a logged-in prescriber
+    (a second browser context; bypass_csp only lets the test inject axe)."""
+    context = browser.new_context(base_url=server, bypass_csp=True)
+    try:
+        viewer = context.new_page()
+        viewer.goto("/accounts/login/")
+        viewer.get_by_label("Username").fill("prescriber")
+        viewer.get_by_label("Password").fill(PASSWORD)
+        viewer.get_by_role("button", name="Log in").click()
+        for path in paths:
+            viewer.goto(path)
+            assert accessibility_violations(viewer) == [], path
+    finally:
+        context.close()
+
+
 def test_a_nurse_runs_an_esketamine_session_from_check_in_to_discharge(
-    log_in: Callable[[str], Page], server_shell: Callable[[str], str]
+    log_in: Callable[[str], Page],
+    server_shell: Callable[[str], str],
+    browser: Browser,
+    server: str,
 ) -> None:
     family = "Park" + secrets.token_hex(2)
     pk = int(server_shell(SETUP.format(family=family)).splitlines()[-1])
@@ -118,6 +139,7 @@ def test_a_nurse_runs_an_esketamine_session_from_check_in_to_discharge(
     expect(alarm).to_contain_text("Hypertension: blood pressure 186/112 mmHg")
     expect(card).to_have_class("chair chair-alarm")
     page.screenshot(path=str(SCREENSHOTS / "monitor-alarm.png"), full_page=True)
+    assert_accessible(browser, server, ["/monitor/", f"/sessions/{pk}/"])
     page.wait_for_timeout(6_000)  # a poll of the board keeps the alarm until it is acknowledged
     expect(card.get_by_test_id("alarm")).to_be_visible()
     card.get_by_placeholder("Action taken").fill(
