@@ -98,15 +98,15 @@ def planned_dose_chart(
     window = pk.window(model.id, regimen, weight_kg=weight_kg, hours=hours, step_min=CHART_STEP_MIN)
     prediction = pk.predict(window, regimen)
     band = pk.dissociative_band()
-    label = f"{dose_mg:g} mg {route.upper() if route in ('iv', 'im', 'sc') else route}"
+    over = f" over {infusion_min:g} min" if route == "iv" and infusion_min else ""
+    label = f"{dose_mg:g} mg {route.upper() if route in ('iv', 'im', 'sc') else route}{over}"
     fig, ax = _axes()
     _band(ax, band)
     hours_axis = prediction.times_min / 60
     ax.plot(hours_axis, prediction.conc, color=_COLOURS[0], linewidth=1.8, label=label)
     _finish(ax, f"Predicted {prediction.analyte}, {model.name}", prediction.conc.max())
     alt = (
-        f"Predicted plasma {prediction.analyte} after {label}"
-        f"{f' over {infusion_min:g} min' if route == 'iv' and infusion_min else ''}, "
+        f"Predicted plasma {prediction.analyte} after {label}, "
         f"{model.name}, {model.sampling} samples: peak {prediction.cmax:.0f} ng/mL at "
         f"{prediction.tmax_min:.0f} min, {_time_in_band(prediction.conc, band)} min within "
         f"{band.low:g}-{band.high:g} ng/mL over {hours:g} h."
