@@ -7,3 +7,6 @@ class SessionsConfig(AppConfig):
     name = "ketacare.sessions"
     label = "supervised"
     verbose_name = "Supervised sessions"
+
+    def ready(self) -> None:
+        from ketacare.sessions import checks  # noqa: F401  (registers the start-up checks)

@@ -456,9 +456,16 @@ def end_dosing(actor: Actor, session: Session, ended_at: datetime) -> Session:
     rows = list(session.administrations.all())
     if session.is_esketamine and len(rows) < int(session.dose_mg / ESKETAMINE_DEVICE_MG):
         raise ValidationError({"device_number": "Record every device before ending dosing."})
-    start = session.dosing_started_at or ended_at
+    # Dosing ends after the last administration (the last esketamine device) has ended.
+    ends = [r.ended_at for r in rows if r.ended_at]
+    start = max([session.dosing_started_at or ended_at, *ends])
     if ended_at < start or ended_at > timezone.now() + timedelta(minutes=1):
-        raise ValidationError({"ended_at": "The end of dosing lies between its start and now."})
+        raise ValidationError(
+            {
+                "ended_at": "The end of dosing lies between the last administration "
+                f"({timezone.localtime(start):%H:%M}) and now."
+            }
+        )
     for row in rows:
         if row.ended_at is None:
             row.ended_at = ended_at
