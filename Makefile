@@ -8,7 +8,7 @@ PORT ?= 8000
 POSTGRES_SERVER ?= postgresql://postgres@127.0.0.1:5432
 PG_RUN_DB := ketacare_run_$(shell date +%s)_$(shell echo $$PPID)
 
-.PHONY: run test lint typecheck test-sqlite test-postgres chromium migrations-check clean bench
+.PHONY: run test lint typecheck test-sqlite test-postgres chromium pango migrations-check clean bench
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/activate
 	$(BIN)/pip install --quiet -e ".[test]"
 	@touch $@ $(VENV)/.installed
 
-run: $(VENV)/.installed
+run: $(VENV)/.installed pango
 	$(BIN)/ketacare migrate --noinput
 	$(BIN)/ketacare demo --if-empty
 	$(BIN)/ketacare serve --port $(PORT)
@@ -35,6 +35,14 @@ chromium:
 	fi
 	@/usr/bin/chromium --version 2>/dev/null | head -1
 
+# WeasyPrint (the REMS form's PDF) needs pango's shared libraries.
+pango:
+	@if ! ldconfig -p | grep -q libpangoft2-1.0; then \
+	  echo "Installing Debian pango for WeasyPrint (the REMS form PDF)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 >/dev/null; \
+	fi
+
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -45,12 +53,12 @@ typecheck: $(VENV)/.installed-test
 migrations-check: $(VENV)/.installed-test
 	KETACARE_VAR_DIR=$$(mktemp -d) $(BIN)/ketacare makemigrations --check --dry-run
 
-test-sqlite: $(VENV)/.installed-test chromium
+test-sqlite: $(VENV)/.installed-test chromium pango
 	@echo "=== test suite on SQLite ==="
 	KETACARE_DATABASE_URL= $(BIN)/pytest --cov --cov-report=term:skip-covered
 	$(BIN)/coverage report --include='src/ketacare/clinical/*' --show-missing --fail-under=100
 
-test-postgres: $(VENV)/.installed-test chromium
+test-postgres: $(VENV)/.installed-test chromium pango
 	@if ! pg_isready -q -d "$(POSTGRES_SERVER)/postgres" 2>/dev/null; then \
 	  echo "PostgreSQL is not reachable at $(POSTGRES_SERVER): the suite must also pass there."; \
 	  echo "Start it, or set POSTGRES_SERVER=postgresql://user@host:port."; exit 1; \

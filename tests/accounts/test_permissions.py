@@ -105,6 +105,11 @@ PAGES: dict[str, tuple[str, set[Role]]] = {
     "accounts:tokens": ("GET", EVERYONE),
     "accounts:revoke_token": ("POST", EVERYONE),
     "pk:compare": ("GET", {P, N, T}),
+    "sessions:rems": ("GET", {P, N, T}),
+    "sessions:rems_pdf": ("GET", {P, N, T}),
+    "sessions:rems_inputs": ("POST", {P, N}),
+    "sessions:rems_sign": ("POST", {P, N}),
+    "sessions:rems_due": ("GET", {P, N, T}),
 }
 PUBLIC_PAGES = {
     "home",

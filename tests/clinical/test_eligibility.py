@@ -380,6 +380,7 @@ def test_the_drug_table_covers_the_common_drugs_of_each_class() -> None:
     expected = {
         "benzodiazepine": "alprazolam clonazepam lorazepam diazepam temazepam chlordiazepoxide "
         "clobazam oxazepam midazolam triazolam",
+        "sedative_hypnotic": "zolpidem zaleplon eszopiclone zopiclone",
         "lamotrigine": "lamotrigine",
         "maoi": "phenelzine tranylcypromine isocarboxazid selegiline rasagiline moclobemide",
         "stimulant": "amphetamine dextroamphetamine lisdexamfetamine methamphetamine "
@@ -388,7 +389,7 @@ def test_the_drug_table_covers_the_common_drugs_of_each_class() -> None:
         "fentanyl methadone buprenorphine oxymorphone meperidine",
     }
     assert sorted(el.DRUG_CLASSES) == sorted(expected)
-    assert len(el.DRUG_CLASSES) == 5
+    assert len(el.DRUG_CLASSES) == 6
     for drug_class, names in expected.items():
         assert set(names.split()) <= el.DRUG_CLASSES[drug_class]
     assert "atomoxetine" not in set().union(*el.DRUG_CLASSES.values())

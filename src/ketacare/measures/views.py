@@ -7,6 +7,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -30,6 +31,7 @@ from ketacare.measures.forms import (
 from ketacare.measures.models import AssessmentRequest, SafetyAlert, Schedule
 from ketacare.measures.texts import texts_for
 from ketacare.patients.models import Patient
+from ketacare.sessions import rems
 
 SESSION_KEY = "ketacare_self_report"
 
@@ -225,6 +227,12 @@ def close_alert(request: StaffRequest, alert_id: int) -> HttpResponse:
 def dashboard(request: StaffRequest) -> HttpResponse:
     alerts = list(selectors.alerts_for(request.user))
     overdue = list(selectors.overdue_requests(request.user))
+    can_see_sessions = request.user.can(Perm.SESSION_VIEW)
+    rems_due = (
+        rems.open_due_list(Actor.from_request(request), timezone.localdate())
+        if can_see_sessions
+        else []
+    )
     with transaction.atomic():  # the dashboard reveals patients: audit which
         record(
             Actor.from_request(request),
@@ -238,7 +246,7 @@ def dashboard(request: StaffRequest) -> HttpResponse:
     return render(
         request,
         "measures/dashboard.html",
-        {"alerts": alerts, "overdue": overdue, "close_form": CloseAlertForm()},
+        {"alerts": alerts, "overdue": overdue, "close_form": CloseAlertForm(), "due": rems_due},
     )
 
 

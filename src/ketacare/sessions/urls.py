@@ -1,6 +1,6 @@
 from django.urls import path
 
-from ketacare.sessions import views
+from ketacare.sessions import rems_views, views
 
 app_name = "sessions"
 urlpatterns = [
@@ -30,4 +30,9 @@ urlpatterns = [
     path("alarms/<int:alarm_id>/acknowledge/", views.acknowledge, name="acknowledge"),
     path("adverse-events/<int:event_id>/outcome/", views.event_outcome, name="event_outcome"),
     # REMS patient monitoring form (esketamine)
+    path("sessions/<int:session_id>/rems/", rems_views.form_page, name="rems"),
+    path("sessions/<int:session_id>/rems.pdf", rems_views.form_pdf, name="rems_pdf"),
+    path("sessions/<int:session_id>/rems/inputs/", rems_views.inputs, name="rems_inputs"),
+    path("sessions/<int:session_id>/rems/sign/", rems_views.sign, name="rems_sign"),
+    path("rems/", rems_views.due, name="rems_due"),
 ]
