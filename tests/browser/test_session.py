@@ -179,3 +179,15 @@ def test_a_nurse_runs_an_esketamine_session_from_check_in_to_discharge(
     expect(page.locator("article")).to_contain_text(
         "No driving or operating machinery until the next day"
     )
+
+    # The REMS monitoring form, filled from the record; signing waits for what is missing.
+    page.goto(f"/sessions/{pk}/")
+    page.get_by_role("link", name="REMS monitoring form").click()
+    expect(page.locator("#field-bp_40")).to_contain_text("186/112")
+    page.get_by_label("Patient enrolled in the SPRAVATO REMS").select_option("yes")
+    page.get_by_label("REMS evaluation question", exact=False).fill("95")
+    page.get_by_role("button", name="Save answers").click()
+    sign = page.locator(".rems-sign")
+    expect(sign).to_contain_text("Healthcare setting ZIP")  # the e2e site has no address set
+    expect(sign.get_by_role("button", name="Sign the form")).to_be_disabled()
+    page.screenshot(path=str(SCREENSHOTS / "rems-form.png"), full_page=True)

@@ -190,3 +190,26 @@ def test_the_gate_lists_medication_changes_since_the_previous_session(
     page = login(Client(), nurse).get(reverse("sessions:detail", args=[second.pk])).content
     assert b"added buspirone 10 mg twice daily" in page
     assert b"removed sertraline" in page
+
+
+def test_the_pre_dose_reading_stays_pre_dose_when_the_dose_time_is_entered_to_the_minute(
+    patient: Patient, prescriber: User, nurse: User
+) -> None:
+    from datetime import timedelta
+
+    from ketacare.sessions import selectors
+    from tests.sessions.builders import cleared
+
+    session = cleared(patient, prescriber, nurse)
+    reading = session.vitals.get()
+    entry = services.DoseEntry(
+        started_at=reading.taken_at - timedelta(seconds=30),  # "10:12" typed for a 10:12:40 reading
+        lot_number="LOT-K42",
+        verified_by=prescriber,
+    )
+    session = services.record_administration(act(nurse), session, entry)
+    assert selectors.predose_vitals(session) == reading
+    from django.utils import timezone
+
+    rows = selectors.point_rows(session, timezone.now())
+    assert (rows[0].label, rows[0].status, rows[0].reading) == ("before dosing", "met", reading)

@@ -177,6 +177,9 @@ class VitalSign(models.Model):
     spo2 = models.PositiveSmallIntegerField()
     respiratory_rate = models.PositiveSmallIntegerField(null=True, blank=True)
     source = models.CharField(max_length=10, choices=_choices(VitalSource))
+    # Recorded before dosing began (checked in or cleared): the gate's reading. Kept as a fact of
+    # recording, not inferred from times entered to the minute, which can fall either side.
+    pre_dose = models.BooleanField(default=False)
     entered_by = _user(null=True)
     # The reading's time and values: a repeated post (a device retrying) is stored once.
     fingerprint = models.CharField(max_length=64)

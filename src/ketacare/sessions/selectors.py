@@ -31,10 +31,8 @@ def as_vitals(v: VitalSign) -> monitoring.Vitals:
 
 
 def predose_vitals(session: Session) -> VitalSign | None:
-    rows = session.vitals.all()
-    if session.dosing_started_at:
-        rows = rows.filter(taken_at__lte=session.dosing_started_at)
-    return rows.order_by("-taken_at", "-id").first()
+    """The latest reading recorded before dosing began."""
+    return session.vitals.filter(pre_dose=True).order_by("-taken_at", "-id").first()
 
 
 def _today_responses(patient: Patient, instrument_id: str) -> QuerySet[Response]:
@@ -111,7 +109,8 @@ def _taken_minutes(session: Session) -> list[float]:
     start = session.dosing_started_at
     if start is None:
         return []
-    return [_minutes_since(start, v.taken_at) for v in session.vitals.filter(taken_at__gte=start)]
+    rows = session.vitals.filter(pre_dose=False)
+    return [_minutes_since(start, v.taken_at) for v in rows]
 
 
 def last_total(session: Session, instrument_id: str) -> int | None:
@@ -257,8 +256,7 @@ def _totals(session: Session, instrument_id: str) -> list[int]:
 
 def summary(session: Session) -> Summary:
     vitals = list(session.vitals.all())
-    if session.dosing_started_at:  # tolerability is what the dose did, not the pre-dose reading
-        vitals = [v for v in vitals if v.taken_at >= session.dosing_started_at]
+    vitals = [v for v in vitals if not v.pre_dose]  # what the dose did, not the gate's reading
     cadss, moaas = _totals(session, "cadss"), _totals(session, "moaas")
     events = list(session.adverse_events.all())
     given = sum((a.dose_mg for a in session.administrations.all()), start=0)
@@ -308,7 +306,7 @@ def point_rows(session: Session, now: datetime) -> list[PointRow]:
         return rows
     timing = monitoring.data()["timing"]
     early, late = int(timing["early"]["value"]), int(timing["late"]["value"])
-    readings = list(session.vitals.filter(taken_at__gte=start))
+    readings = list(session.vitals.filter(pre_dose=False))
     elapsed = _minutes_since(start, now)
     for point in time_points(session):
         due_at = start + timedelta(minutes=point.at_min)

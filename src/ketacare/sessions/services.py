@@ -517,6 +517,7 @@ def record_vitals(
     vital = session.vitals.create(
         taken_at=when,
         source=source,
+        pre_dose=session.state in (State.CHECKED_IN, State.CLEARED),
         entered_by=actor.user,
         fingerprint=_fingerprint(when, vitals),
         **{f: getattr(vitals, f) for f in monitoring.FIELDS},
