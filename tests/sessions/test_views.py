@@ -213,3 +213,13 @@ def test_the_pre_dose_reading_stays_pre_dose_when_the_dose_time_is_entered_to_th
 
     rows = selectors.point_rows(session, timezone.now())
     assert (rows[0].label, rows[0].status, rows[0].reading) == ("before dosing", "met", reading)
+
+
+def test_the_session_page_shows_the_predicted_curve_of_todays_dose(
+    patient: Patient, prescriber: User, nurse: User
+) -> None:
+    session = dosed(patient, prescriber, nurse, "esketamine-nasal")
+    page = login(Client(), nurse).get(reverse("sessions:detail", args=[session.pk])).content
+    assert b"Predicted concentration of today's dose" in page
+    assert b'src="data:image/svg+xml;base64,' in page
+    assert b"Perez-Ruixo" in page  # the nasal esketamine model, named under the chart

@@ -13,11 +13,12 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from ketacare.audit.models import AuditEvent
-from ketacare.clinical import instruments, monitoring
+from ketacare.clinical import instruments, monitoring, pk
 from ketacare.clinical import session as rules
 from ketacare.measures.models import Response
 from ketacare.measures.services import ALERT_FLAGS
 from ketacare.patients.models import Patient
+from ketacare.pk.charts import PlannedChart, planned_dose_chart
 from ketacare.plans.services import protocol_for
 from ketacare.sessions.models import ACTIVE_STATES, Alarm, Consent, Session, VitalSign
 
@@ -386,3 +387,22 @@ def medication_changes(session: Session) -> MedicationChanges:
         removed=removed,
         current=[str(m) for m in meds],
     )
+
+
+def predicted_chart(session: Session) -> PlannedChart | None:
+    """The typical patient's predicted concentration for today's dose (recomputed from today's
+    weight when it was), on today's weight or the plan's; ``None`` when the model cannot take it."""
+    m = session.monitoring
+    weight = session.weight_kg or session.plan.weight_kg
+    try:
+        return planned_dose_chart(
+            session.route,
+            float(session.dose_mg),
+            float(weight),
+            float(m["infusion_minutes"]) if m.get("infusion_minutes") else None,
+            device_interval_min=float(m["device_interval_minutes"])
+            if m.get("device_interval_minutes")
+            else None,
+        )
+    except pk.InvalidRegimen:
+        return None

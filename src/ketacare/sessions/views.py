@@ -99,6 +99,7 @@ def _page(request: StaffRequest, session: Session) -> dict[str, Any]:
         "gate": rules.gate_items(facts),
         "facts": facts,
         "medication_changes": selectors.medication_changes(session),
+        "pk_chart": selectors.predicted_chart(session),
         "unmet": rules.discharge_unmet(selectors.discharge_facts(session, now))
         if session.dosing_started_at
         else [],
