@@ -16,7 +16,7 @@ from ketacare.measures.models import Context
 from ketacare.patients.models import Patient
 from ketacare.plans import services as plans
 from ketacare.plans.models import PlannedSession, TreatmentPlan
-from ketacare.sessions import services
+from ketacare.sessions import administration, gate, observations
 from ketacare.sessions.models import Session
 from tests.plans.test_plans import request, signed_screening
 
@@ -50,14 +50,14 @@ def checked_in(
     patient: Patient, prescriber: User, nurse: User, protocol_id: str = "iv-racemic"
 ) -> Session:
     plan = signed_plan(patient, prescriber, protocol_id)
-    return services.check_in(act(nurse), first_session(plan))
+    return gate.check_in(act(nurse), first_session(plan))
 
 
 def pass_gate(session: Session, nurse: User, vitals: monitoring.Vitals = NORMAL) -> Session:
     """Everything the gate asks for, recorded by ``nurse``; the session is still checked in."""
     actor = act(nurse)
-    services.record_consent(actor, session, timezone.localdate(), "KC-consent v3")
-    services.update_gate(
+    gate.record_consent(actor, session, timezone.localdate(), "KC-consent v3")
+    gate.update_gate(
         actor,
         session,
         {
@@ -67,8 +67,8 @@ def pass_gate(session: Session, nurse: User, vitals: monitoring.Vitals = NORMAL)
         },
     )
     if session.planned.unit == "mg/kg":
-        services.record_weight(actor, session, session.plan.weight_kg)
-    services.record_vitals(actor, session, vitals)
+        gate.record_weight(actor, session, session.plan.weight_kg)
+    observations.record_vitals(actor, session, vitals)
     now = timezone.now()
     for instrument, answers in (
         (session.plan.primary_instrument, [2] * 7),
@@ -89,7 +89,7 @@ def cleared(
     patient: Patient, prescriber: User, nurse: User, protocol_id: str = "iv-racemic"
 ) -> Session:
     session = pass_gate(checked_in(patient, prescriber, nurse, protocol_id), nurse)
-    return services.clear(act(nurse), session)
+    return gate.clear(act(nurse), session)
 
 
 def dosed(
@@ -101,10 +101,10 @@ def dosed(
     if session.is_esketamine:
         devices = int(session.dose_mg / 28)
         for n in range(1, devices + 1):
-            services.record_administration(
+            administration.record_administration(
                 act(nurse),
                 session,
-                services.DoseEntry(
+                administration.DoseEntry(
                     started_at=now,
                     ended_at=now,
                     lot_number="LOT-E1",
@@ -112,11 +112,11 @@ def dosed(
                     device_number=n,
                 ),
             )
-        return services.end_dosing(act(nurse), session, now)
-    return services.record_administration(
+        return administration.end_dosing(act(nurse), session, now)
+    return administration.record_administration(
         act(nurse),
         session,
-        services.DoseEntry(
+        administration.DoseEntry(
             started_at=now,
             lot_number="LOT-K42",
             verified_by=prescriber,

@@ -16,7 +16,7 @@ from ketacare.accounts.models import User
 from ketacare.audit.models import AuditEvent
 from ketacare.audit.services import Actor
 from ketacare.patients.models import Patient
-from ketacare.sessions import services
+from ketacare.sessions import observations, services
 from ketacare.sessions.models import Alarm, Session, Transition, VitalSign
 from tests.conftest import login
 from tests.sessions.builders import act, checked_in, dosed, shift
@@ -352,12 +352,15 @@ def test_discharge_lists_the_unmet_criteria_until_each_is_met_then_discharges(
         ("vitals_out_of_range", lambda: post(monitor, vitals_url(session), reading())),
         (
             "open_alarm",
-            lambda: services.acknowledge_alarm(
+            lambda: observations.acknowledge_alarm(
                 act(nurse), Alarm.objects.get(vital_id=alarming["id"]), "Reassured, HR settled"
             ),
         ),
-        ("sedation", lambda: services.record_rating(act(nurse), session, "moaas", [5])),
-        ("dissociation", lambda: services.record_rating(act(nurse), session, "cadss", [0] * 23)),
+        ("sedation", lambda: observations.record_rating(act(nurse), session, "moaas", [5])),
+        (
+            "dissociation",
+            lambda: observations.record_rating(act(nurse), session, "cadss", [0] * 23),
+        ),
         ("escort_absent", lambda: services.escort_arrived(act(nurse), session)),
         ("minimum_observation", lambda: shift(session, 125)),
     ]
@@ -420,8 +423,8 @@ def test_a_second_discharge_is_refused(
     forty = session.dosing_started_at + timedelta(minutes=40)
     post(monitor, vitals_url(session), reading(taken_at=at(forty)))
     post(monitor, vitals_url(session), reading())
-    services.record_rating(act(nurse), session, "moaas", [5])
-    services.record_rating(act(nurse), session, "cadss", [0] * 23)
+    observations.record_rating(act(nurse), session, "moaas", [5])
+    observations.record_rating(act(nurse), session, "cadss", [0] * 23)
     services.escort_arrived(act(nurse), session)
     assert post(monitor, discharge_url(session)).status_code == 200
     again = post(monitor, discharge_url(session))

@@ -22,7 +22,7 @@ from ketacare.audit.services import Actor
 from ketacare.clinical import monitoring
 from ketacare.patients import services as patients
 from ketacare.patients.models import Patient
-from ketacare.sessions import rems, services
+from ketacare.sessions import administration, gate, observations, rems, services
 from ketacare.sessions.models import RemsForm, Session
 from tests.conftest import login, registration
 from tests.sessions.builders import (
@@ -80,16 +80,16 @@ def monitored(
     start = session.dosing_started_at
     assert start is not None
     for minutes, reading in (readings or {41: vitals(138, 86)}).items():
-        services.record_vitals(
+        observations.record_vitals(
             act(nurse), session, reading, taken_at=start + timedelta(minutes=minutes)
         )
     for alarm in session.alarms.filter(acknowledged_at__isnull=True):
-        services.acknowledge_alarm(act(nurse), alarm, "Stimulated, oxygen, resolved")
-    services.record_vitals(act(nurse), session, NORMAL)
+        observations.acknowledge_alarm(act(nurse), alarm, "Stimulated, oxygen, resolved")
+    observations.record_vitals(act(nurse), session, NORMAL)
     for score in moaas:
-        services.record_rating(act(nurse), session, "moaas", [score])
+        observations.record_rating(act(nurse), session, "moaas", [score])
     for answers in cadss:
-        services.record_rating(act(nurse), session, "cadss", answers)
+        observations.record_rating(act(nurse), session, "cadss", answers)
     return fresh(session)
 
 
@@ -131,7 +131,7 @@ def adverse_event(session: Session, nurse: User, code: str, **kw: Any) -> None:
         "outcome": "resolved",
         **kw,
     }
-    services.record_adverse_event(act(nurse), session, data)
+    observations.record_adverse_event(act(nurse), session, data)
 
 
 @pytest.fixture
@@ -225,7 +225,7 @@ def test_the_40_minute_bp_is_the_reading_nearest_40_minutes_inside_the_timing_wi
     assert "window 35-50 min" in field(session, "bp_40").source
     start = session.dosing_started_at
     assert start is not None
-    services.record_vitals(
+    observations.record_vitals(
         act(nurse), session, vitals(140, 88), taken_at=start + timedelta(minutes=37)
     )
     assert field(session, "bp_40").value == "140/88 mmHg"  # 3 min off beats 4
@@ -241,7 +241,7 @@ def test_a_tie_goes_to_the_earlier_reading_and_none_in_the_window_is_missing(
     other = another_patient(mrn="TIE-002")
     outside = shift(dosed(other, prescriber, nurse, ESKETAMINE), 130)
     assert outside.dosing_started_at is not None
-    services.record_vitals(
+    observations.record_vitals(
         act(nurse),
         outside,
         vitals(128, 80),
@@ -259,7 +259,7 @@ def test_vital_signs_are_not_acceptable_at_completion_when_the_last_reading_alar
     patient: Patient, prescriber: User, nurse: User
 ) -> None:
     session = monitored(patient, prescriber, nurse)
-    services.record_vitals(act(nurse), session, vitals(186, 112))
+    observations.record_vitals(act(nurse), session, vitals(186, 112))
     services.abort(act(nurse), session, "Hypertensive; sent to the emergency department")
     ended = field(session, "vitals_ok_end")
     assert ended.value == "No"
@@ -380,18 +380,18 @@ def test_a_later_session_is_not_the_first_treatment(
     patient: Patient, prescriber: User, nurse: User
 ) -> None:
     first = discharged(patient, prescriber, nurse)
-    second = services.check_in(act(nurse), first.plan.sessions.get(number=2))
-    second = services.clear(act(nurse), pass_gate(second, nurse))
+    second = gate.check_in(act(nurse), first.plan.sessions.get(number=2))
+    second = gate.clear(act(nurse), pass_gate(second, nurse))
     now = timezone.now()
     for n in (1, 2):
-        entry = services.DoseEntry(
+        entry = administration.DoseEntry(
             started_at=now,
             ended_at=now,
             lot_number="LOT-E2",
             verified_by=prescriber,
             device_number=n,
         )
-        services.record_administration(act(nurse), second, entry)
+        administration.record_administration(act(nurse), second, entry)
     assert values(first)["first_treatment"] == "Yes"
     assert values(second)["first_treatment"] == "No"
     assert field(second, "first_treatment").source == (
@@ -403,20 +403,20 @@ def test_vitals_above_140_90_are_acceptable_before_dosing_only_when_a_prescriber
     patient: Patient, prescriber: User, nurse: User
 ) -> None:
     session = pass_gate(
-        services.check_in(act(nurse), _plan_session(patient, prescriber)), nurse, vitals(150, 92)
+        gate.check_in(act(nurse), _plan_session(patient, prescriber)), nurse, vitals(150, 92)
     )
-    services.confirm_bp(act(prescriber), session, "Anxious on arrival; repeat BP trending down")
-    session = services.clear(act(nurse), session)
+    gate.confirm_bp(act(prescriber), session, "Anxious on arrival; repeat BP trending down")
+    session = gate.clear(act(nurse), session)
     now = timezone.now()
     for n in (1, 2):
-        entry = services.DoseEntry(
+        entry = administration.DoseEntry(
             started_at=now,
             ended_at=now,
             lot_number="LOT-E3",
             verified_by=prescriber,
             device_number=n,
         )
-        services.record_administration(act(nurse), session, entry)
+        administration.record_administration(act(nurse), session, entry)
     ok = field(session, "vitals_ok_before")
     assert ok.value == "Yes"
     assert "BP 150/92 above 140/90, dosing confirmed by" in ok.source

@@ -25,7 +25,7 @@ from ketacare.measures.models import AssessmentRequest, Context, Response, Sched
 from ketacare.measures.schedules import create_schedule
 from ketacare.patients.models import Patient
 from ketacare.plans.models import SessionStatus
-from ketacare.sessions import selectors, services
+from ketacare.sessions import administration, gate, observations, selectors, services
 from ketacare.sessions.models import (
     AdverseEvent,
     Alarm,
@@ -105,8 +105,8 @@ def vitals(
 
 
 def rate(session: Session, nurse: User, moaas: int = 5, cadss: list[int] = CADSS_ZERO) -> None:
-    services.record_rating(act(nurse), session, "moaas", [moaas])
-    services.record_rating(act(nurse), session, "cadss", cadss)
+    observations.record_rating(act(nurse), session, "moaas", [moaas])
+    observations.record_rating(act(nurse), session, "cadss", cadss)
 
 
 def ready_but_for_the_escort(patient: Patient, prescriber: User, nurse: User) -> Session:
@@ -115,8 +115,8 @@ def ready_but_for_the_escort(patient: Patient, prescriber: User, nurse: User) ->
     session = shift(dosed(patient, prescriber, nurse, ESKETAMINE), 125)
     assert session.dosing_started_at is not None
     forty = session.dosing_started_at + timedelta(minutes=40)
-    services.record_vitals(act(nurse), session, NORMAL, taken_at=forty)
-    services.record_vitals(act(nurse), session, NORMAL)
+    observations.record_vitals(act(nurse), session, NORMAL, taken_at=forty)
+    observations.record_vitals(act(nurse), session, NORMAL)
     rate(session, nurse)
     assert unmet_codes(session) == ["escort_absent"]
     return fresh(session)
@@ -176,7 +176,7 @@ def test_illegal_transitions_are_refused_and_leave_no_trace(
     events = AuditEvent.objects.count()
     now = timezone.now()
     assert "Only a session that is dosing" in refused(
-        "state", lambda: services.end_dosing(act(nurse), session, now)
+        "state", lambda: administration.end_dosing(act(nurse), session, now)
     )
     assert "cannot be discharged" in refused(
         "state", lambda: services.discharge(act(nurse), session)
@@ -187,9 +187,9 @@ def test_illegal_transitions_are_refused_and_leave_no_trace(
     assert "cannot become ready_for_discharge" in refused(
         "state", lambda: services.mark_ready(act(nurse), session)
     )
-    entry = services.DoseEntry(started_at=now, lot_number="LOT-1", verified_by=prescriber)
+    entry = administration.DoseEntry(started_at=now, lot_number="LOT-1", verified_by=prescriber)
     assert "gate" in refused(
-        "state", lambda: services.record_administration(act(nurse), session, entry)
+        "state", lambda: administration.record_administration(act(nurse), session, entry)
     )
     assert fresh(session).state == State.CHECKED_IN
     assert Transition.objects.filter(session=session).count() == 1
@@ -201,7 +201,7 @@ def test_a_planned_session_is_checked_in_once(
 ) -> None:
     session = checked_in(patient, prescriber, nurse)
     assert "already checked in" in refused(
-        "state", lambda: services.check_in(act(nurse), session.planned)
+        "state", lambda: gate.check_in(act(nurse), session.planned)
     )
     assert Session.objects.count() == 1
 
@@ -211,7 +211,7 @@ def test_a_cleared_session_cannot_be_cleared_again(
 ) -> None:
     session = cleared(patient, prescriber, nurse)
     assert session.state == State.CLEARED
-    assert "cannot become cleared" in refused("state", lambda: services.clear(act(nurse), session))
+    assert "cannot become cleared" in refused("state", lambda: gate.clear(act(nurse), session))
     assert moves(session)[-1] == ("checked_in", "cleared", "nina.nurse")
     assert len(moves(session)) == 2
 
@@ -234,7 +234,7 @@ def test_an_ended_session_moves_nowhere_and_takes_no_vitals(
     assert "has ended" in refused("state", lambda: services.cancel(act(nurse), session, REASON))
     assert "has ended" in refused("state", lambda: services.abort(act(nurse), session, REASON))
     assert "takes no vital signs" in refused(
-        "state", lambda: services.record_vitals(act(nurse), session, NORMAL)
+        "state", lambda: observations.record_vitals(act(nurse), session, NORMAL)
     )
     assert Transition.objects.filter(session=session).count() == count
     assert fresh(session).state == how
@@ -257,7 +257,7 @@ def test_a_fresh_iv_session_lists_everything_missing_and_cannot_be_cleared(
         "medications",
     ]
     with pytest.raises(services.GateNotPassed) as caught:
-        services.clear(act(nurse), session)
+        gate.clear(act(nurse), session)
     assert [i.code for i in caught.value.items] == expected
     assert "No treatment consent on file" in str(caught.value)
     assert fresh(session).state == State.CHECKED_IN
@@ -271,7 +271,7 @@ def test_an_esketamine_session_asks_for_fasting_and_not_for_todays_weight(
     codes = gate_codes(session)
     assert "fasting" in codes
     assert "weight" not in codes
-    services.update_gate(act(nurse), session, {"fasting_confirmed": True})
+    gate.update_gate(act(nurse), session, {"fasting_confirmed": True})
     assert "fasting" not in gate_codes(session)
 
 
@@ -281,9 +281,9 @@ def test_each_gate_item_disappears_once_it_is_recorded(
     session = checked_in(patient, prescriber, nurse)
     actor, now, today = act(nurse), timezone.now(), timezone.localdate()
     steps: list[tuple[str, Callable[[], object]]] = [
-        ("consent", lambda: services.record_consent(actor, session, today, "KC v3")),
-        ("weight", lambda: services.record_weight(actor, session, Decimal("68.5"))),
-        ("vitals", lambda: services.record_vitals(actor, session, NORMAL)),
+        ("consent", lambda: gate.record_consent(actor, session, today, "KC v3")),
+        ("weight", lambda: gate.record_weight(actor, session, Decimal("68.5"))),
+        ("vitals", lambda: observations.record_vitals(actor, session, NORMAL)),
         (
             "measures",
             lambda: measures.record_response(
@@ -303,11 +303,11 @@ def test_each_gate_item_disappears_once_it_is_recorded(
         ),
         (
             "pregnancy_test",
-            lambda: services.update_gate(actor, session, {"pregnancy_test": "negative"}),
+            lambda: gate.update_gate(actor, session, {"pregnancy_test": "negative"}),
         ),
         (
             "medications",
-            lambda: services.update_gate(
+            lambda: gate.update_gate(
                 actor, session, {"medications_reviewed": True, "medications_note": "none"}
             ),
         ),
@@ -318,7 +318,7 @@ def test_each_gate_item_disappears_once_it_is_recorded(
         record()
         remaining.remove(code)
         assert gate_codes(session) == remaining, code
-    assert services.clear(actor, session).state == State.CLEARED
+    assert gate.clear(actor, session).state == State.CLEARED
 
 
 def test_only_a_consent_to_the_plans_protocol_counts_and_it_is_dated_and_named(
@@ -336,11 +336,11 @@ def test_only_a_consent_to_the_plans_protocol_counts_and_it_is_dated_and_named(
     assert "consent" in gate_codes(session)
     refused(
         "signed_on",
-        lambda: services.record_consent(act(nurse), session, today + timedelta(days=1), "KC v3"),
+        lambda: gate.record_consent(act(nurse), session, today + timedelta(days=1), "KC v3"),
     )
-    refused("form_version", lambda: services.record_consent(act(nurse), session, today, " "))
+    refused("form_version", lambda: gate.record_consent(act(nurse), session, today, " "))
     assert "consent" in gate_codes(session)
-    consent = services.record_consent(act(nurse), session, today, "KC-consent v3")
+    consent = gate.record_consent(act(nurse), session, today, "KC-consent v3")
     assert (consent.protocol_id, consent.recorded_by) == ("iv-racemic", nurse)
     assert "consent" not in gate_codes(session)
     assert AuditEvent.objects.filter(entity_type="consent", entity_id=str(consent.pk)).exists()
@@ -352,13 +352,11 @@ def test_the_escort_item_appears_without_a_name_or_a_phone(
     session = pass_gate(checked_in(patient, prescriber, nurse), nurse)
     assert (session.escort_name, session.escort_phone) == ("Marco Delgado", "+1 555 201 3344")
     assert gate_codes(session) == []
-    services.update_gate(act(nurse), session, {"escort_phone": " "})
+    gate.update_gate(act(nurse), session, {"escort_phone": " "})
     assert gate_codes(session) == ["escort"]
-    services.update_gate(
-        act(nurse), session, {"escort_phone": "+1 555 777 1212", "escort_name": ""}
-    )
+    gate.update_gate(act(nurse), session, {"escort_phone": "+1 555 777 1212", "escort_name": ""})
     assert gate_codes(session) == ["escort"]
-    services.update_gate(act(nurse), session, {"escort_name": "Ana Ruiz"})
+    gate.update_gate(act(nurse), session, {"escort_name": "Ana Ruiz"})
     assert gate_codes(session) == []
     event = AuditEvent.objects.filter(entity_type="session", entity_id=str(session.pk)).first()
     assert event is not None
@@ -374,7 +372,7 @@ def test_a_field_that_is_not_part_of_the_gate_is_refused(
 ) -> None:
     session = checked_in(patient, prescriber, nurse)
     assert "Not a gate field" in refused(
-        "dose_mg", lambda: services.update_gate(act(nurse), session, {"dose_mg": Decimal(99)})
+        "dose_mg", lambda: gate.update_gate(act(nurse), session, {"dose_mg": Decimal(99)})
     )
     assert fresh(session).dose_mg == session.dose_mg
 
@@ -394,14 +392,14 @@ def test_a_positive_suicide_screen_needs_a_prescribers_review(
     assert gate_codes(session) == ["suicide_review"]
     note = "Passive ideation, no plan; safety plan reviewed with Rosa"
     assert "prescriber" in refused(
-        "suicide_review_note", lambda: services.review_suicide_risk(act(nurse), session, note)
+        "suicide_review_note", lambda: gate.review_suicide_risk(act(nurse), session, note)
     )
     refused(
         "suicide_review_note",
-        lambda: services.review_suicide_risk(act(prescriber), session, "ok"),
+        lambda: gate.review_suicide_risk(act(prescriber), session, "ok"),
     )
     assert gate_codes(session) == ["suicide_review"]
-    services.review_suicide_risk(act(prescriber), session, note)
+    gate.review_suicide_risk(act(prescriber), session, note)
     assert fresh(session).suicide_reviewed_by == prescriber
     assert gate_codes(session) == []
 
@@ -432,29 +430,29 @@ def test_bp_150_95_needs_a_prescribers_confirmation_and_a_nurses_is_refused(
     session = pass_gate(checked_in(patient, prescriber, nurse), nurse, vitals(150, 95))
     note = "Anxious on arrival; baseline 145/92, benefit outweighs risk"
     assert "Only a prescriber" in refused(
-        "bp_confirm_note", lambda: services.confirm_bp(act(nurse), session, note)
+        "bp_confirm_note", lambda: gate.confirm_bp(act(nurse), session, note)
     )
-    refused("bp_confirm_note", lambda: services.confirm_bp(act(prescriber), session, "fine"))
+    refused("bp_confirm_note", lambda: gate.confirm_bp(act(prescriber), session, "fine"))
     with pytest.raises(services.GateNotPassed) as caught:
-        services.clear(act(nurse), session)
+        gate.clear(act(nurse), session)
     assert [i.code for i in caught.value.items] == ["bp_confirm"]
     assert "150/95" in caught.value.items[0].message
-    services.confirm_bp(act(prescriber), session, note)
+    gate.confirm_bp(act(prescriber), session, note)
     session = fresh(session)
     assert (session.bp_confirmed_by, session.bp_confirm_note) == (prescriber, note)
     assert AuditEvent.objects.filter(
         entity_type="session", entity_id=str(session.pk), actor=prescriber
     ).exists()
-    assert services.clear(act(nurse), session).state == State.CLEARED
+    assert gate.clear(act(nurse), session).state == State.CLEARED
 
 
 def test_bp_185_95_blocks_dosing_even_when_a_prescriber_confirms(
     patient: Patient, prescriber: User, nurse: User
 ) -> None:
     session = pass_gate(checked_in(patient, prescriber, nurse), nurse, vitals(185, 95))
-    services.confirm_bp(act(prescriber), session, "Prescriber wants to dose regardless")
+    gate.confirm_bp(act(prescriber), session, "Prescriber wants to dose regardless")
     with pytest.raises(services.GateNotPassed) as caught:
-        services.clear(act(nurse), session)
+        gate.clear(act(nurse), session)
     (item,) = caught.value.items
     assert (item.code, item.blocks) == ("bp_block", True)
     assert "185/95" in item.message
@@ -481,7 +479,7 @@ def test_a_weight_change_over_5_percent_recomputes_the_dose_with_a_note(
 ) -> None:
     session = checked_in(patient, prescriber, nurse)
     planned = session.planned_dose_mg
-    services.record_weight(act(nurse), session, Decimal(weight))
+    gate.record_weight(act(nurse), session, Decimal(weight))
     session = fresh(session)
     assert session.weight_kg == Decimal(weight)
     assert session.dose_mg == (Decimal(dose) if dose else planned)
@@ -502,9 +500,9 @@ def test_a_weight_back_within_tolerance_restores_the_planned_dose(
     patient: Patient, prescriber: User, nurse: User
 ) -> None:
     session = checked_in(patient, prescriber, nurse)
-    services.record_weight(act(nurse), session, Decimal("80.0"))
+    gate.record_weight(act(nurse), session, Decimal("80.0"))
     assert fresh(session).dose_mg == Decimal("40.0")
-    services.record_weight(act(nurse), session, Decimal("68.0"))
+    gate.record_weight(act(nurse), session, Decimal("68.0"))
     assert fresh(session).dose_mg == session.planned_dose_mg
 
 
@@ -515,25 +513,25 @@ def test_pregnancy_not_applicable_needs_a_note_and_a_positive_test_blocks(
     actor = act(nurse)
     assert "Say why" in refused(
         "pregnancy_note",
-        lambda: services.update_gate(actor, session, {"pregnancy_test": "not_applicable"}),
+        lambda: gate.update_gate(actor, session, {"pregnancy_test": "not_applicable"}),
     )
     refused(
         "pregnancy_note",
-        lambda: services.update_gate(
+        lambda: gate.update_gate(
             actor, session, {"pregnancy_test": "not_applicable", "pregnancy_note": "  "}
         ),
     )
-    refused("pregnancy_test", lambda: services.update_gate(actor, session, {"pregnancy_test": "x"}))
+    refused("pregnancy_test", lambda: gate.update_gate(actor, session, {"pregnancy_test": "x"}))
     assert fresh(session).pregnancy_test == PregnancyTest.NEGATIVE
-    services.update_gate(
+    gate.update_gate(
         actor,
         session,
         {"pregnancy_test": "not_applicable", "pregnancy_note": "Post-hysterectomy (2019)"},
     )
     assert gate_codes(session) == []
-    services.update_gate(actor, session, {"pregnancy_test": "positive"})
+    gate.update_gate(actor, session, {"pregnancy_test": "positive"})
     with pytest.raises(services.GateNotPassed) as caught:
-        services.clear(actor, session)
+        gate.clear(actor, session)
     assert [(i.code, i.blocks) for i in caught.value.items] == [("pregnancy_positive", True)]
 
 
@@ -542,11 +540,11 @@ def test_the_pre_dose_checks_close_once_the_gate_is_passed(
 ) -> None:
     session = cleared(patient, prescriber, nurse)
     actor = act(nurse)
-    refused("state", lambda: services.update_gate(actor, session, {"fasting_confirmed": False}))
-    refused("weight_kg", lambda: services.record_weight(actor, session, Decimal("90")))
+    refused("state", lambda: gate.update_gate(actor, session, {"fasting_confirmed": False}))
+    refused("weight_kg", lambda: gate.record_weight(actor, session, Decimal("90")))
     refused(
         "bp_confirm_note",
-        lambda: services.confirm_bp(act(prescriber), session, "late confirmation note"),
+        lambda: gate.confirm_bp(act(prescriber), session, "late confirmation note"),
     )
     session = fresh(session)
     assert session.dose_mg == session.planned_dose_mg
@@ -561,13 +559,13 @@ def test_an_iv_dose_is_recorded_with_its_lot_vial_times_and_two_clinicians(
 ) -> None:
     session = shift(cleared(patient, prescriber, nurse), 10)
     start = timezone.now() - timedelta(minutes=5)
-    entry = services.DoseEntry(
+    entry = administration.DoseEntry(
         started_at=start,
         lot_number=" LOT-K42 ",
         verified_by=prescriber,
         concentration_mg_per_ml=Decimal("10"),
     )
-    services.record_administration(act(nurse), session, entry)
+    administration.record_administration(act(nurse), session, entry)
     session = fresh(session)
     assert session.state == State.DOSING
     assert session.dosing_started_at == start
@@ -580,10 +578,10 @@ def test_an_iv_dose_is_recorded_with_its_lot_vial_times_and_two_clinicians(
     assert event.new_values["verified_by"] == "dr.priya"
     assert event.new_values["lot"] == "LOT-K42"
     assert "already recorded" in refused(
-        "state", lambda: services.record_administration(act(nurse), session, entry)
+        "state", lambda: administration.record_administration(act(nurse), session, entry)
     )
     end = timezone.now()
-    services.end_dosing(act(nurse), session, end)
+    administration.end_dosing(act(nurse), session, end)
     session = fresh(session)
     assert (session.state, session.dosing_ended_at) == (State.MONITORING, end)
     assert session.administrations.get().ended_at == end
@@ -600,9 +598,9 @@ def test_a_dose_needs_a_second_clinician_to_verify_it(
 ) -> None:
     session = cleared(patient, prescriber, nurse)
     by = {"nurse": nurse, "therapist": therapist, "clerk": clerk}[verifier]
-    entry = services.DoseEntry(started_at=timezone.now(), lot_number="LOT-1", verified_by=by)
+    entry = administration.DoseEntry(started_at=timezone.now(), lot_number="LOT-1", verified_by=by)
     assert "second clinician" in refused(
-        "verified_by", lambda: services.record_administration(act(nurse), session, entry)
+        "verified_by", lambda: administration.record_administration(act(nurse), session, entry)
     )
     assert fresh(session).state == State.CLEARED
     assert not session.administrations.exists()
@@ -612,8 +610,10 @@ def test_a_prescriber_may_dose_with_a_nurse_verifying(
     patient: Patient, prescriber: User, nurse: User
 ) -> None:
     session = cleared(patient, prescriber, nurse)
-    entry = services.DoseEntry(started_at=timezone.now(), lot_number="LOT-1", verified_by=nurse)
-    services.record_administration(act(prescriber), session, entry)
+    entry = administration.DoseEntry(
+        started_at=timezone.now(), lot_number="LOT-1", verified_by=nurse
+    )
+    administration.record_administration(act(prescriber), session, entry)
     row = fresh(session).administrations.get()
     assert (row.administered_by, row.verified_by) == (prescriber, nurse)
 
@@ -624,10 +624,10 @@ def test_a_dose_needs_a_lot_number_and_sensible_times(
     session = cleared(patient, prescriber, nurse)
     now, checked_in_at = timezone.now(), session.checked_in_at
     assert checked_in_at is not None
-    entry = services.DoseEntry(started_at=now, lot_number="LOT-1", verified_by=prescriber)
+    entry = administration.DoseEntry(started_at=now, lot_number="LOT-1", verified_by=prescriber)
 
     def dose(**changes: Any) -> object:
-        return services.record_administration(act(nurse), session, replace(entry, **changes))
+        return administration.record_administration(act(nurse), session, replace(entry, **changes))
 
     assert "lot number" in refused("lot_number", lambda: dose(lot_number="  "))
     refused("started_at", lambda: dose(started_at=now + timedelta(minutes=5)))
@@ -646,14 +646,14 @@ def test_esketamine_devices_are_recorded_in_order_each_with_its_end_time(
     t0 = timezone.now() - timedelta(minutes=8)
 
     def device(n: int, start: timedelta, end: timedelta | None) -> object:
-        entry = services.DoseEntry(
+        entry = administration.DoseEntry(
             started_at=t0 + start,
             ended_at=t0 + end if end is not None else None,
             lot_number="LOT-E1",
             verified_by=prescriber,
             device_number=n,
         )
-        return services.record_administration(act(nurse), session, entry)
+        return administration.record_administration(act(nurse), session, entry)
 
     m = timedelta(minutes=1)
     assert "Next is device 1 of 2" in refused("device_number", lambda: device(2, 0 * m, 1 * m))
@@ -661,15 +661,15 @@ def test_esketamine_devices_are_recorded_in_order_each_with_its_end_time(
     device(1, 0 * m, 1 * m)
     assert fresh(session).state == State.DOSING
     assert "every device" in refused(
-        "device_number", lambda: services.end_dosing(act(nurse), session, timezone.now())
+        "device_number", lambda: administration.end_dosing(act(nurse), session, timezone.now())
     )
     assert "after the previous one" in refused("started_at", lambda: device(2, 0 * m, 2 * m))
     device(2, 6 * m, 7 * m)
     assert "All 2 devices" in refused("device_number", lambda: device(3, 7 * m, 8 * m))
     assert "between the last administration" in refused(
-        "ended_at", lambda: services.end_dosing(act(nurse), session, t0 + 6 * m)
+        "ended_at", lambda: administration.end_dosing(act(nurse), session, t0 + 6 * m)
     )  # before the last device ended
-    services.end_dosing(act(nurse), session, t0 + 7 * m)
+    administration.end_dosing(act(nurse), session, t0 + 7 * m)
     session = fresh(session)
     rows = [
         (a.device_number, a.dose_mg, a.started_at, a.ended_at)
@@ -697,8 +697,8 @@ def test_the_first_dose_requests_the_post_session_measures_at_1_4_and_24_hours(
     session = cleared(patient, prescriber, nurse)
     assert not AssessmentRequest.objects.filter(patient=patient).exists()
     start = timezone.now()
-    entry = services.DoseEntry(started_at=start, lot_number="LOT-1", verified_by=prescriber)
-    services.record_administration(act(nurse), session, entry)
+    entry = administration.DoseEntry(started_at=start, lot_number="LOT-1", verified_by=prescriber)
+    administration.record_administration(act(nurse), session, entry)
     (schedule,) = Schedule.objects.filter(patient=patient)
     assert schedule.instruments == ["gad7"]
     assert schedule.hours_after_session == [1.0, 4.0, 24.0]
@@ -706,7 +706,7 @@ def test_the_first_dose_requests_the_post_session_measures_at_1_4_and_24_hours(
         (Decimal(f"{h}.0"), start + timedelta(hours=h)) for h in (1, 4, 24)
     ]
     assert {tuple(r.instruments) for r in AssessmentRequest.objects.all()} == {("gad7",)}
-    services.end_dosing(act(nurse), session, timezone.now())
+    administration.end_dosing(act(nurse), session, timezone.now())
     assert len(post_session_requests(patient)) == 3
 
 
@@ -762,23 +762,21 @@ def test_a_plan_measured_by_a_clinician_rated_scale_still_records_its_first_dose
     # Y-BOCS ships no patient text (restricted licence), so there is nothing to send after the
     # session; the dose itself must be recorded all the same.
     plan = signed_plan(patient, prescriber, primary_instrument="ybocs")
-    session = services.check_in(act(nurse), first_session(plan))
+    session = gate.check_in(act(nurse), first_session(plan))
     actor, now = act(nurse), timezone.now()
-    services.record_consent(actor, session, timezone.localdate(), "KC-consent v3")
-    services.update_gate(
-        actor, session, {"medications_reviewed": True, "pregnancy_test": "negative"}
-    )
-    services.record_weight(actor, session, plan.weight_kg)
-    services.record_vitals(actor, session, NORMAL)
+    gate.record_consent(actor, session, timezone.localdate(), "KC-consent v3")
+    gate.update_gate(actor, session, {"medications_reviewed": True, "pregnancy_test": "negative"})
+    gate.record_weight(actor, session, plan.weight_kg)
+    observations.record_vitals(actor, session, NORMAL)
     for instrument, answers in (("ybocs", [2] * 10), ("cssrs-screen", [0] * 7)):
         measures.record_response(
             actor, patient, instrument, answers, context=Context.PRE_SESSION, completed_at=now
         )
-    session = services.clear(actor, session)
-    entry = services.DoseEntry(
+    session = gate.clear(actor, session)
+    entry = administration.DoseEntry(
         started_at=timezone.now(), lot_number="LOT-1", verified_by=prescriber
     )
-    services.record_administration(actor, session, entry)
+    administration.record_administration(actor, session, entry)
     session = fresh(session)
     assert session.state == State.DOSING
     assert session.administrations.count() == 1
@@ -793,7 +791,7 @@ def test_an_alarm_stays_open_until_a_clinician_acknowledges_it_with_the_action_t
     patient: Patient, prescriber: User, nurse: User
 ) -> None:
     session = dosed(patient, prescriber, nurse)
-    stored = services.record_vitals(act(nurse), session, vitals(heart_rate=142))
+    stored = observations.record_vitals(act(nurse), session, vitals(heart_rate=142))
     (alarm,) = stored.alarms
     assert (alarm.kind, alarm.message) == ("tachycardia", "Tachycardia: heart rate 142/min")
     assert alarm.rule == "heart_rate > 130"
@@ -802,10 +800,10 @@ def test_an_alarm_stays_open_until_a_clinician_acknowledges_it_with_the_action_t
     assert alarm.is_open
     assert AuditEvent.objects.filter(entity_type="alarm", entity_id=str(alarm.pk)).count() == 1
     assert "Say what was done" in refused(
-        "action_taken", lambda: services.acknowledge_alarm(act(nurse), alarm, "  ")
+        "action_taken", lambda: observations.acknowledge_alarm(act(nurse), alarm, "  ")
     )
     assert Alarm.objects.get(pk=alarm.pk).is_open
-    services.acknowledge_alarm(act(nurse), alarm, "Infusion paused; HR 104 after 5 min")
+    observations.acknowledge_alarm(act(nurse), alarm, "Infusion paused; HR 104 after 5 min")
     alarm = Alarm.objects.get(pk=alarm.pk)
     assert not alarm.is_open
     assert (alarm.acknowledged_by, alarm.action_taken) == (
@@ -813,7 +811,8 @@ def test_an_alarm_stays_open_until_a_clinician_acknowledges_it_with_the_action_t
         "Infusion paused; HR 104 after 5 min",
     )
     assert "already acknowledged" in refused(
-        "action_taken", lambda: services.acknowledge_alarm(act(prescriber), alarm, "Seen it too")
+        "action_taken",
+        lambda: observations.acknowledge_alarm(act(prescriber), alarm, "Seen it too"),
     )
     alarm = Alarm.objects.get(pk=alarm.pk)
     assert alarm.acknowledged_by == nurse
@@ -826,7 +825,7 @@ def test_a_reading_within_limits_raises_no_alarm(
 ) -> None:
     session = dosed(patient, prescriber, nurse)
     edge = vitals(179, 109, 130, 92, 8)
-    assert services.record_vitals(act(nurse), session, edge).alarms == []
+    assert observations.record_vitals(act(nurse), session, edge).alarms == []
     assert not Alarm.objects.filter(session=session).exists()
 
 
@@ -836,7 +835,7 @@ def test_an_alarm_while_ready_for_discharge_moves_the_session_back_to_monitoring
     session = ready_but_for_the_escort(patient, prescriber, nurse)
     services.mark_ready(act(nurse), session)
     assert fresh(session).state == State.READY_FOR_DISCHARGE
-    services.record_vitals(act(nurse), session, vitals(88, 60))
+    observations.record_vitals(act(nurse), session, vitals(88, 60))
     assert fresh(session).state == State.MONITORING
     last = Transition.objects.filter(session=session).last()
     assert last is not None
@@ -850,7 +849,7 @@ def test_a_normal_reading_while_ready_for_discharge_keeps_the_session_ready(
 ) -> None:
     session = ready_but_for_the_escort(patient, prescriber, nurse)
     services.mark_ready(act(nurse), session)
-    services.record_vitals(act(nurse), session, vitals(heart_rate=80))
+    observations.record_vitals(act(nurse), session, vitals(heart_rate=80))
     assert fresh(session).state == State.READY_FOR_DISCHARGE
 
 
@@ -870,10 +869,10 @@ def test_a_clinic_may_lower_an_alarm_threshold_and_the_alarm_says_so(
     patient: Patient, prescriber: User, nurse: User
 ) -> None:
     session = dosed(patient, prescriber, nurse)
-    (alarm,) = services.record_vitals(act(nurse), session, vitals(heart_rate=115)).alarms
+    (alarm,) = observations.record_vitals(act(nurse), session, vitals(heart_rate=115)).alarms
     assert (alarm.kind, alarm.rule) == ("tachycardia", "heart_rate > 110")
     assert alarm.source.startswith("clinic configuration (shipped default: heart_rate > 130")
-    assert services.record_vitals(act(nurse), session, vitals(heart_rate=110)).alarms == []
+    assert observations.record_vitals(act(nurse), session, vitals(heart_rate=110)).alarms == []
 
 
 @override_settings(KETACARE_ALARM_OVERRIDES={"hypoxemia": {"spo2": 88}})
@@ -881,8 +880,8 @@ def test_a_clinic_may_raise_an_alarm_threshold(
     patient: Patient, prescriber: User, nurse: User
 ) -> None:
     session = dosed(patient, prescriber, nurse)
-    assert services.record_vitals(act(nurse), session, vitals(spo2=90)).alarms == []
-    (alarm,) = services.record_vitals(act(nurse), session, vitals(spo2=87)).alarms
+    assert observations.record_vitals(act(nurse), session, vitals(spo2=90)).alarms == []
+    (alarm,) = observations.record_vitals(act(nurse), session, vitals(spo2=87)).alarms
     assert (alarm.kind, alarm.message) == ("hypoxemia", "Hypoxaemia: SpO2 87%")
 
 
@@ -890,7 +889,7 @@ def test_the_shipped_threshold_applies_without_an_override(
     patient: Patient, prescriber: User, nurse: User
 ) -> None:
     session = dosed(patient, prescriber, nurse)
-    assert services.record_vitals(act(nurse), session, vitals(heart_rate=115)).alarms == []
+    assert observations.record_vitals(act(nurse), session, vitals(heart_rate=115)).alarms == []
 
 
 def test_a_malformed_override_is_refused_loudly_and_stores_nothing(
@@ -902,7 +901,7 @@ def test_a_malformed_override_is_refused_loudly_and_stores_nothing(
         override_settings(KETACARE_ALARM_OVERRIDES={"tachycardia": {"spo2": 90}}),
         pytest.raises(monitoring.InvalidAlarmOverride, match="has no 'spo2' threshold"),
     ):
-        services.record_vitals(act(nurse), session, vitals(heart_rate=80))
+        observations.record_vitals(act(nurse), session, vitals(heart_rate=80))
     assert VitalSign.objects.filter(session=session).count() == count
 
 
@@ -913,14 +912,14 @@ def test_ratings_are_responses_of_the_session_pre_session_before_dosing_and_post
     patient: Patient, prescriber: User, nurse: User
 ) -> None:
     session = cleared(patient, prescriber, nurse, ESKETAMINE)
-    pre = services.record_rating(act(nurse), session, "cadss", CADSS_ZERO)
+    pre = observations.record_rating(act(nurse), session, "cadss", CADSS_ZERO)
     assert (pre.session_id, pre.context, pre.hours_after_dose) == (
         session.pk,
         Context.PRE_SESSION,
         None,
     )
     session = shift(dosed_from(session, prescriber, nurse), 90)
-    post = services.record_rating(act(nurse), session, "moaas", [4])
+    post = observations.record_rating(act(nurse), session, "moaas", [4])
     assert (post.session_id, post.context, post.hours_after_dose) == (
         session.pk,
         Context.POST_SESSION,
@@ -936,24 +935,24 @@ def dosed_from(session: Session, prescriber: User, nurse: User) -> Session:
     """Dose a cleared esketamine session now, every device, and end dosing."""
     now = timezone.now()
     for n in (1, 2):
-        entry = services.DoseEntry(
+        entry = administration.DoseEntry(
             started_at=now,
             ended_at=now,
             lot_number="LOT-E1",
             verified_by=prescriber,
             device_number=n,
         )
-        services.record_administration(act(nurse), session, entry)
-    return services.end_dosing(act(nurse), session, now)
+        administration.record_administration(act(nurse), session, entry)
+    return administration.end_dosing(act(nurse), session, now)
 
 
 def test_only_cadss_and_moaas_are_rated_here_and_answers_are_checked(
     patient: Patient, prescriber: User, nurse: User
 ) -> None:
     session = dosed(patient, prescriber, nurse)
-    refused("instrument", lambda: services.record_rating(act(nurse), session, "gad7", [0] * 7))
-    refused("answers", lambda: services.record_rating(act(nurse), session, "moaas", [6]))
-    refused("answers", lambda: services.record_rating(act(nurse), session, "cadss", [0] * 3))
+    refused("instrument", lambda: observations.record_rating(act(nurse), session, "gad7", [0] * 7))
+    refused("answers", lambda: observations.record_rating(act(nurse), session, "moaas", [6]))
+    refused("answers", lambda: observations.record_rating(act(nurse), session, "cadss", [0] * 3))
     assert not Response.objects.filter(session=session).exists()
 
 
@@ -975,29 +974,30 @@ def test_adverse_events_are_validated_and_audited(
     session = dosed(patient, prescriber, nurse)
     actor = act(nurse)
     assert "Describe" in refused(
-        "other_text", lambda: services.record_adverse_event(actor, session, adverse(code="other"))
+        "other_text",
+        lambda: observations.record_adverse_event(actor, session, adverse(code="other")),
     )
-    refused("code", lambda: services.record_adverse_event(actor, session, adverse(code="itch")))
+    refused("code", lambda: observations.record_adverse_event(actor, session, adverse(code="itch")))
     refused(
         "severity",
-        lambda: services.record_adverse_event(actor, session, adverse(severity="awful")),
+        lambda: observations.record_adverse_event(actor, session, adverse(severity="awful")),
     )
     refused(
         "onset_at",
-        lambda: services.record_adverse_event(
+        lambda: observations.record_adverse_event(
             actor, session, adverse(onset_at=timezone.now() + timedelta(hours=1))
         ),
     )
     assert not AdverseEvent.objects.exists()
-    nausea = services.record_adverse_event(actor, session, adverse())
-    other = services.record_adverse_event(
+    nausea = observations.record_adverse_event(actor, session, adverse())
+    other = observations.record_adverse_event(
         actor, session, adverse(code="other", other_text="Tingling lips", severity="moderate")
     )
     assert [e.label for e in session.adverse_events.all()] == ["nausea", "Tingling lips"]
     assert (nausea.recorded_by, other.severity) == (nurse, "moderate")
     assert AuditEvent.objects.filter(entity_type="adverseevent").count() == 2
-    refused("outcome", lambda: services.update_adverse_event_outcome(actor, nausea, "better"))
-    services.update_adverse_event_outcome(actor, nausea, "ongoing")
+    refused("outcome", lambda: observations.update_adverse_event_outcome(actor, nausea, "better"))
+    observations.update_adverse_event_outcome(actor, nausea, "ongoing")
     assert AdverseEvent.objects.get(pk=nausea.pk).outcome == "ongoing"
 
 
@@ -1005,7 +1005,7 @@ def test_a_cancelled_session_takes_no_adverse_events(
     patient: Patient, prescriber: User, nurse: User
 ) -> None:
     session = services.cancel(act(nurse), checked_in(patient, prescriber, nurse), REASON)
-    refused("state", lambda: services.record_adverse_event(act(nurse), session, adverse()))
+    refused("state", lambda: observations.record_adverse_event(act(nurse), session, adverse()))
     assert not AdverseEvent.objects.exists()
 
 
@@ -1088,7 +1088,7 @@ def test_iv_observation_counts_from_the_end_of_the_infusion(
     patient: Patient, prescriber: User, nurse: User
 ) -> None:
     session = shift(dosed(patient, prescriber, nurse), 40)
-    services.end_dosing(act(nurse), session, timezone.now())
+    administration.end_dosing(act(nurse), session, timezone.now())
     assert session.observation_minutes == 60
     session = shift(session, 59)  # 99 min after the start, 59 after the end
     assert "minimum_observation" in unmet_codes(session)

@@ -8,7 +8,7 @@ from ketacare.accounts.models import User
 from ketacare.audit.models import AuditEvent
 from ketacare.clinical import monitoring
 from ketacare.patients.models import Patient
-from ketacare.sessions import services
+from ketacare.sessions import administration, gate, observations, services
 from ketacare.sessions.models import Session
 from tests.conftest import login
 from tests.sessions.builders import act, checked_in, dosed, first_session, shift, signed_plan
@@ -130,15 +130,15 @@ def discharged(patient: Patient, prescriber: User, nurse: User) -> Session:
     session = shift(dosed(patient, prescriber, nurse, "esketamine-nasal"), 125)
     from datetime import timedelta
 
-    services.record_vitals(
+    observations.record_vitals(
         act(nurse),
         session,
         monitoring.Vitals(130, 85, 80, 98, 14),
         taken_at=session.dosing_started_at + timedelta(minutes=40),  # type: ignore[operator]
     )
-    services.record_vitals(act(nurse), session, monitoring.Vitals(124, 80, 76, 98, 14))
-    services.record_rating(act(nurse), session, "moaas", [5])
-    services.record_rating(act(nurse), session, "cadss", [0] * 23)
+    observations.record_vitals(act(nurse), session, monitoring.Vitals(124, 80, 76, 98, 14))
+    observations.record_rating(act(nurse), session, "moaas", [5])
+    observations.record_rating(act(nurse), session, "cadss", [0] * 23)
     services.escort_arrived(act(nurse), session)
     return services.discharge(act(nurse), session)
 
@@ -186,7 +186,7 @@ def test_the_gate_lists_medication_changes_since_the_previous_session(
         "medications",
         {"name": "buspirone", "dose_amount": 10, "dose_unit": "mg", "frequency": "twice daily"},
     )
-    second = services.check_in(act(nurse), first.plan.sessions.get(number=2))
+    second = gate.check_in(act(nurse), first.plan.sessions.get(number=2))
     page = login(Client(), nurse).get(reverse("sessions:detail", args=[second.pk])).content
     assert b"added buspirone 10 mg twice daily" in page
     assert b"removed sertraline" in page
@@ -202,12 +202,12 @@ def test_the_pre_dose_reading_stays_pre_dose_when_the_dose_time_is_entered_to_th
 
     session = cleared(patient, prescriber, nurse)
     reading = session.vitals.get()
-    entry = services.DoseEntry(
+    entry = administration.DoseEntry(
         started_at=reading.taken_at - timedelta(seconds=30),  # "10:12" typed for a 10:12:40 reading
         lot_number="LOT-K42",
         verified_by=prescriber,
     )
-    session = services.record_administration(act(nurse), session, entry)
+    session = administration.record_administration(act(nurse), session, entry)
     assert selectors.predose_vitals(session) == reading
     from django.utils import timezone
 

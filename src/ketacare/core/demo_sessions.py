@@ -21,7 +21,7 @@ from ketacare.clinical.session import pregnancy_test_applies
 from ketacare.measures import services as measures
 from ketacare.patients.models import Patient
 from ketacare.plans import services as plans
-from ketacare.sessions import services
+from ketacare.sessions import administration, gate, observations
 from ketacare.sessions.models import Session
 
 # mrn, protocol, chair, minutes since dosing started (None: still at the gate)
@@ -65,9 +65,9 @@ def _as(user: User) -> Actor:
 
 
 def _gate(nurse: Actor, session: Session) -> Session:
-    services.record_consent(nurse, session, timezone.localdate(), "Demo consent v1")
+    gate.record_consent(nurse, session, timezone.localdate(), "Demo consent v1")
     patient = session.patient
-    services.update_gate(
+    gate.update_gate(
         nurse,
         session,
         {
@@ -81,8 +81,8 @@ def _gate(nurse: Actor, session: Session) -> Session:
         },
     )
     if session.planned.unit == "mg/kg":
-        services.record_weight(nurse, session, session.plan.weight_kg)
-    services.record_vitals(nurse, session, NORMAL)
+        gate.record_weight(nurse, session, session.plan.weight_kg)
+    observations.record_vitals(nurse, session, NORMAL)
     for instrument, answers in (("gad7", [2, 2, 1, 2, 1, 2, 1]), ("cssrs-screen", [0] * 7)):
         measures.record_response(
             nurse,
@@ -92,17 +92,17 @@ def _gate(nurse: Actor, session: Session) -> Session:
             context="pre_session",
             completed_at=timezone.now(),
         )
-    return services.clear(nurse, Session.objects.get(pk=session.pk))
+    return gate.clear(nurse, Session.objects.get(pk=session.pk))
 
 
 def _dose(nurse: Actor, session: Session, verifier: User) -> Session:
     now = timezone.now()
     devices = range(1, int(session.dose_mg / 28) + 1) if session.is_esketamine else [None]
     for device in devices:
-        services.record_administration(
+        administration.record_administration(
             nurse,
             session,
-            services.DoseEntry(
+            administration.DoseEntry(
                 started_at=now,
                 ended_at=now if device else None,
                 lot_number="DEMO-LOT-1",
@@ -112,14 +112,14 @@ def _dose(nurse: Actor, session: Session, verifier: User) -> Session:
             ),
         )
     if session.route != "iv":  # an infusion stays running; a spray or injection is over
-        services.end_dosing(nurse, session, now)
+        administration.end_dosing(nurse, session, now)
     return Session.objects.get(pk=session.pk)
 
 
 def _after(nurse: Actor, session: Session, minutes: int, vitals: Vitals) -> None:
     start = session.dosing_started_at
     assert start is not None
-    services.record_vitals(nurse, session, vitals, taken_at=start + timedelta(minutes=minutes))
+    observations.record_vitals(nurse, session, vitals, taken_at=start + timedelta(minutes=minutes))
 
 
 @transaction.atomic
@@ -147,7 +147,7 @@ def seed_today(prescriber: User, nurse_user: User, verifier: User) -> int:
         plan = plans.sign_plan(
             doctor, plan, "Demo clinic: synthetic patient, screened at referral (not a real case)."
         )
-        session = services.check_in(nurse, plan.sessions.get(number=1))
+        session = gate.check_in(nurse, plan.sessions.get(number=1))
         created += 1
         if minutes is None:
             backdate(session, 6)
@@ -161,7 +161,7 @@ def seed_today(prescriber: User, nurse_user: User, verifier: User) -> int:
 def _course(nurse: Actor, session: Session) -> None:
     if session.route == "esketamine":
         _after(nurse, session, 40, Vitals(146, 88, 82, 97, 14))
-        services.record_rating(nurse, session, "moaas", [4])
+        observations.record_rating(nurse, session, "moaas", [4])
     elif session.route == "iv":
         _after(nurse, session, 15, Vitals(138, 86, 80, 98, 15))
     elif session.route == "im":

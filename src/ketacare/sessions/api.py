@@ -11,7 +11,7 @@ from ketacare.accounts.roles import Perm
 from ketacare.audit.models import Channel
 from ketacare.audit.services import Actor
 from ketacare.clinical import monitoring
-from ketacare.sessions import services
+from ketacare.sessions import observations, services
 from ketacare.sessions.models import Session, VitalSource
 
 router = Router(tags=["sessions"])
@@ -75,7 +75,7 @@ def post_vitals(request: HttpRequest, session_id: int, payload: VitalsIn) -> Sta
         payload.spo2,
         payload.respiratory_rate,
     )
-    stored = services.record_vitals(
+    stored = observations.record_vitals(
         _actor(request), session, vitals, taken_at=payload.taken_at, source=VitalSource.DEVICE
     )
     body: dict[str, Any] = {

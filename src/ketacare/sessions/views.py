@@ -24,8 +24,9 @@ from ketacare.clinical import session as rules
 from ketacare.clinical.session import State
 from ketacare.patients.models import Patient
 from ketacare.plans.models import PlannedSession
+from ketacare.sessions import administration, observations, selectors, services
 from ketacare.sessions import forms as f
-from ketacare.sessions import selectors, services
+from ketacare.sessions import gate as pre_dose
 from ketacare.sessions.models import AdverseEvent, Alarm, Session
 
 Action = Callable[[Actor, Session, dict[str, Any]], object]
@@ -91,7 +92,7 @@ def _page(request: StaffRequest, session: Session) -> dict[str, Any]:
     now = timezone.now()
     facts = selectors.gate_facts(session)
     due, overdue = selectors.next_vitals(session, now)
-    rating = {i: f.RatingForm(instrument_id=i, prefix=i) for i in services.RATED}
+    rating = {i: f.RatingForm(instrument_id=i, prefix=i) for i in observations.RATED}
     return {
         "session": session,
         "patient": session.patient,
@@ -144,7 +145,7 @@ def _gate_initial(session: Session) -> dict[str, object]:
 def check_in(request: StaffRequest, session_id: int) -> HttpResponse:
     planned = get_object_or_404(PlannedSession, pk=session_id)
     try:
-        services.check_in(Actor.from_request(request), planned)
+        pre_dose.check_in(Actor.from_request(request), planned)
         messages.success(request, "Checked in.")
     except ValidationError as exc:
         messages.error(request, _service_errors(exc))
@@ -161,7 +162,7 @@ def gate(request: StaffRequest, session_id: int) -> HttpResponse:
         request,
         session_id,
         f.GateForm(request.POST),
-        lambda a, s, d: services.update_gate(a, s, d),
+        lambda a, s, d: pre_dose.update_gate(a, s, d),
         "Pre-dose checks saved.",
     )
 
@@ -173,7 +174,7 @@ def consent(request: StaffRequest, session_id: int) -> HttpResponse:
         request,
         session_id,
         f.ConsentForm(request.POST),
-        lambda a, s, d: services.record_consent(a, s, d["signed_on"], d["form_version"]),
+        lambda a, s, d: pre_dose.record_consent(a, s, d["signed_on"], d["form_version"]),
         "Consent recorded.",
     )
 
@@ -185,7 +186,7 @@ def weight(request: StaffRequest, session_id: int) -> HttpResponse:
         request,
         session_id,
         f.WeightForm(request.POST),
-        lambda a, s, d: services.record_weight(a, s, d["weight_kg"]),
+        lambda a, s, d: pre_dose.record_weight(a, s, d["weight_kg"]),
         "Weight recorded.",
     )
 
@@ -197,7 +198,7 @@ def confirm_bp(request: StaffRequest, session_id: int) -> HttpResponse:
         request,
         session_id,
         f.NoteForm(request.POST),
-        lambda a, s, d: services.confirm_bp(a, s, d["note"]),
+        lambda a, s, d: pre_dose.confirm_bp(a, s, d["note"]),
         "Dosing at this blood pressure confirmed.",
     )
 
@@ -209,7 +210,7 @@ def review_risk(request: StaffRequest, session_id: int) -> HttpResponse:
         request,
         session_id,
         f.NoteForm(request.POST),
-        lambda a, s, d: services.review_suicide_risk(a, s, d["note"]),
+        lambda a, s, d: pre_dose.review_suicide_risk(a, s, d["note"]),
         "Risk screen reviewed.",
     )
 
@@ -221,7 +222,7 @@ def clear(request: StaffRequest, session_id: int) -> HttpResponse:
         request,
         session_id,
         forms.Form(request.POST),
-        lambda a, s, d: services.clear(a, s),
+        lambda a, s, d: pre_dose.clear(a, s),
         "Cleared for dosing.",
     )
 
@@ -233,7 +234,7 @@ def clear(request: StaffRequest, session_id: int) -> HttpResponse:
 @require_POST
 def dose(request: StaffRequest, session_id: int) -> HttpResponse:
     def give(a: Actor, s: Session, d: dict[str, Any]) -> object:
-        entry = services.DoseEntry(
+        entry = administration.DoseEntry(
             started_at=d["started_at"],
             ended_at=d["ended_at"],
             lot_number=d["lot_number"],
@@ -241,7 +242,7 @@ def dose(request: StaffRequest, session_id: int) -> HttpResponse:
             concentration_mg_per_ml=d["concentration_mg_per_ml"],
             device_number=d["device_number"],
         )
-        return services.record_administration(a, s, entry)
+        return administration.record_administration(a, s, entry)
 
     form = f.DoseForm(request.POST, user=request.user)
     return _run(request, session_id, form, give, "Administration recorded.")
@@ -254,7 +255,7 @@ def end_dosing(request: StaffRequest, session_id: int) -> HttpResponse:
         request,
         session_id,
         f.EndDosingForm(request.POST),
-        lambda a, s, d: services.end_dosing(a, s, d["ended_at"]),
+        lambda a, s, d: administration.end_dosing(a, s, d["ended_at"]),
         "Dosing ended; monitoring.",
     )
 
@@ -266,7 +267,7 @@ def vitals(request: StaffRequest, session_id: int) -> HttpResponse:
         reading = monitoring.Vitals(
             d["systolic"], d["diastolic"], d["heart_rate"], d["spo2"], d["respiratory_rate"]
         )
-        stored = services.record_vitals(a, s, reading, taken_at=d["taken_at"])
+        stored = observations.record_vitals(a, s, reading, taken_at=d["taken_at"])
         for alarm in stored.alarms:
             messages.warning(request, f"Alarm: {alarm.message}")
         return stored
@@ -282,7 +283,7 @@ def acknowledge(request: StaffRequest, alarm_id: int) -> HttpResponse:
         request,
         alarm.session_id,
         f.AckForm(request.POST),
-        lambda a, s, d: services.acknowledge_alarm(a, alarm, d["action_taken"]),
+        lambda a, s, d: observations.acknowledge_alarm(a, alarm, d["action_taken"]),
         f"Alarm acknowledged: {alarm.message}.",
     )
 
@@ -290,15 +291,15 @@ def acknowledge(request: StaffRequest, alarm_id: int) -> HttpResponse:
 @requires(Perm.SESSION_RUN)
 @require_POST
 def rate(request: StaffRequest, session_id: int, instrument_id: str) -> HttpResponse:
-    if instrument_id not in services.RATED:
-        messages.error(request, f"Rate one of {', '.join(services.RATED)} here.")
+    if instrument_id not in observations.RATED:
+        messages.error(request, f"Rate one of {', '.join(observations.RATED)} here.")
         return redirect(_back(request, session_id))
     form = f.RatingForm(request.POST, instrument_id=instrument_id, prefix=instrument_id)
     return _run(
         request,
         session_id,
         form,
-        lambda a, s, d: services.record_rating(a, s, instrument_id, form.answers()),
+        lambda a, s, d: observations.record_rating(a, s, instrument_id, form.answers()),
         f"{form.instrument.abbreviation} recorded.",
     )
 
@@ -310,7 +311,7 @@ def adverse_event(request: StaffRequest, session_id: int) -> HttpResponse:
         request,
         session_id,
         f.AdverseEventForm(request.POST),
-        lambda a, s, d: services.record_adverse_event(a, s, d),
+        lambda a, s, d: observations.record_adverse_event(a, s, d),
         "Adverse event recorded.",
     )
 
@@ -323,7 +324,7 @@ def event_outcome(request: StaffRequest, event_id: int) -> HttpResponse:
         request,
         event.session_id,
         f.OutcomeForm(request.POST),
-        lambda a, s, d: services.update_adverse_event_outcome(a, event, d["outcome"]),
+        lambda a, s, d: observations.update_adverse_event_outcome(a, event, d["outcome"]),
         "Outcome updated.",
     )
 
