@@ -41,6 +41,13 @@ def test_a_missing_weight_uses_the_reference_and_says_so() -> None:
     assert any("70-kg reference" in a for a in w.assumptions)
 
 
+def test_an_iv_dose_without_an_infusion_time_is_said_to_be_a_bolus() -> None:
+    bolus = pk.window("domino", pk.Regimen("iv", dose_mg=35), weight_kg=70)
+    infusion = pk.window("domino", pk.Regimen("iv", dose_mg=35, infusion_min=40), weight_kg=70)
+    assert any("IV given as a bolus" in a for a in bolus.assumptions)
+    assert not any("bolus" in a for a in infusion.assumptions)
+
+
 @pytest.mark.parametrize(
     ("field", "kwargs", "regimen"),
     [

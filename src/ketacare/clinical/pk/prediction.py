@@ -155,6 +155,8 @@ def window(
     """Check the request and settle its defaults; :class:`InvalidRegimen` names a bad field."""
     model = get(model_id)
     notes = [*model.assumptions, *_route_notes(model, regimen.route)]
+    if regimen.route == "iv" and not regimen.infusion_min:
+        notes.append("IV given as a bolus at time 0: no infusion time was given")
     if weight_kg is None:
         if regimen.dose_mg_per_kg is not None:
             raise InvalidRegimen("weight_kg", "a dose in mg/kg needs the weight")
