@@ -210,32 +210,39 @@ def _dose_for(session: Session, weight_kg: Decimal) -> tuple[Decimal, str]:
     return dose.dose_mg, note
 
 
-@transaction.atomic
 def confirm_bp(actor: Actor, session: Session, note: str) -> Session:
     """A prescriber's explicit decision to dose above the confirm threshold (never the block)."""
-    user = require(actor, Perm.SESSION_CONFIRM, "bp_confirm_note", "confirm dosing at this BP")
-    if len(note.strip()) < 10:
-        raise ValidationError({"bp_confirm_note": "Give the reason (at least 10 characters)."})
-    session = lock(session)
-    _check_gate_open(session, "bp_confirm_note")
-    session.bp_confirmed_by, session.bp_confirm_note = user, note.strip()
-    session.save()
-    record(actor, Action.UPDATE, session, patient=session.patient, new={"bp_confirmed": note})
-    return session
+    return _prescriber_decision(
+        actor, session, note, ("bp_confirmed_by", "bp_confirm_note"), "confirm dosing at this BP"
+    )
+
+
+def review_suicide_risk(actor: Actor, session: Session, note: str) -> Session:
+    """A prescriber's documented review of today's positive suicide-risk screen."""
+    return _prescriber_decision(
+        actor,
+        session,
+        note,
+        ("suicide_reviewed_by", "suicide_review_note"),
+        "review the risk screen",
+    )
 
 
 @transaction.atomic
-def review_suicide_risk(actor: Actor, session: Session, note: str) -> Session:
-    user = require(actor, Perm.SESSION_CONFIRM, "suicide_review_note", "review the risk screen")
+def _prescriber_decision(
+    actor: Actor, session: Session, note: str, fields: tuple[str, str], what: str
+) -> Session:
+    """Record who decided and why, on the gate's ``fields`` (the user field, the note field)."""
+    by, field = fields
+    user = require(actor, Perm.SESSION_CONFIRM, field, what)
     if len(note.strip()) < 10:
-        raise ValidationError(
-            {"suicide_review_note": "Record the assessment (at least 10 characters)."}
-        )
+        raise ValidationError({field: "Give the reason (at least 10 characters)."})
     session = lock(session)
-    _check_gate_open(session, "suicide_review_note")
-    session.suicide_reviewed_by, session.suicide_review_note = user, note.strip()
+    _check_gate_open(session, field)
+    setattr(session, by, user)
+    setattr(session, field, note.strip())
     session.save()
-    record(actor, Action.UPDATE, session, patient=session.patient, new={"suicide_review": note})
+    record(actor, Action.UPDATE, session, patient=session.patient, new={field: note.strip()})
     return session
 
 
