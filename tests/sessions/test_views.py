@@ -223,3 +223,30 @@ def test_the_session_page_shows_the_predicted_curve_of_todays_dose(
     assert b"Predicted concentration of today's dose" in page
     assert b'src="data:image/svg+xml;base64,' in page
     assert b"Perez-Ruixo" in page  # the nasal esketamine model, named under the chart
+
+
+def test_a_rating_left_unchosen_is_refused_not_recorded_as_zero(
+    patient: Patient, prescriber: User, nurse: User
+) -> None:
+    session = dosed(patient, prescriber, nurse)
+    client = login(Client(), nurse)
+    page = client.get(reverse("sessions:detail", args=[session.pk])).content.decode()
+    assert '<option value="" selected>choose</option>' in page
+    response = client.post(
+        reverse("sessions:rate", args=[session.pk, "moaas"]), {"moaas-item_1": ""}, follow=True
+    )
+    assert b"Responsiveness: This field is required." in response.content
+    assert not session.responses.filter(instrument="moaas").exists()
+
+
+def test_the_before_discharge_reading_is_not_met_while_dosing(
+    patient: Patient, prescriber: User, nurse: User
+) -> None:
+    from django.utils import timezone
+
+    from ketacare.sessions import selectors
+
+    session = dosed(patient, prescriber, nurse)  # the IV infusion is running
+    observations.record_vitals(act(nurse), session, monitoring.Vitals(128, 80, 72, 98, 14))
+    last = selectors.point_rows(session, timezone.now())[-1]
+    assert (last.label, last.status) == ("before discharge", "upcoming")

@@ -130,7 +130,8 @@ class RatingForm(forms.Form):
             options = item.options
             self.fields[f"item_{item.number}"] = forms.TypedChoiceField(
                 label=item.label,
-                choices=[(o.value, f"{o.value} {o.label}") for o in options],
+                # No preselected answer: a rating left at a default would be recorded unseen.
+                choices=[("", "choose")] + [(o.value, f"{o.value} {o.label}") for o in options],
                 coerce=int,
             )
         self.instrument = instrument

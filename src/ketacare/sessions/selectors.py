@@ -15,6 +15,7 @@ from django.utils import timezone
 from ketacare.audit.models import AuditEvent
 from ketacare.clinical import instruments, monitoring, pk
 from ketacare.clinical import session as rules
+from ketacare.clinical.session import State
 from ketacare.measures.models import Response
 from ketacare.measures.services import ALERT_FLAGS
 from ketacare.patients.models import Patient
@@ -326,7 +327,8 @@ def point_rows(session: Session, now: datetime) -> list[PointRow]:
         else:
             status = "due" if point.at_min - early <= elapsed else "upcoming"
         rows.append(PointRow(point.label, due_at, status, match))
-    last = before_discharge_vitals(session, now)
+    leaving = session.state in (State.MONITORING, State.READY_FOR_DISCHARGE, State.DISCHARGED)
+    last = before_discharge_vitals(session, session.ended_at or now) if leaving else None
     rows.append(PointRow("before discharge", None, "met" if last else "upcoming", last))
     return rows
 
