@@ -22,7 +22,7 @@ from ketacare.audit.services import Actor
 from ketacare.clinical import monitoring
 from ketacare.patients import services as patients
 from ketacare.patients.models import Patient
-from ketacare.sessions import administration, gate, observations, rems, services
+from ketacare.sessions import administration, gate, observations, rems, rems_values, services
 from ketacare.sessions.models import RemsForm, Session
 from tests.conftest import login, registration
 from tests.sessions.builders import (
@@ -201,10 +201,10 @@ def test_the_monitoring_hcp_is_the_clinician_who_ended_the_session(
     patient: Patient, prescriber: User, nurse: User
 ) -> None:
     session = monitored(patient, prescriber, nurse)
-    assert rems.monitoring_clinician(session) == nurse  # entered every reading so far
+    assert rems_values.monitoring_clinician(session) == nurse  # entered every reading so far
     services.escort_arrived(act(nurse), session)
     services.discharge(act(prescriber), session)
-    assert rems.monitoring_clinician(fresh(session)) == prescriber
+    assert rems_values.monitoring_clinician(fresh(session)) == prescriber
     assert field(session, "hcp_name").source == "the clinician who ended the session"
     assert field(session, "hcp_email").missing_name == (
         "Monitoring HCP email (add an email to the clinician's staff account)"

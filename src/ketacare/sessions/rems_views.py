@@ -25,7 +25,7 @@ from ketacare.accounts.access import StaffRequest, requires
 from ketacare.accounts.roles import Perm
 from ketacare.audit.services import Actor
 from ketacare.core.forms import add_errors
-from ketacare.sessions import rems
+from ketacare.sessions import rems, rems_values
 from ketacare.sessions.models import Session
 
 
@@ -79,7 +79,7 @@ def _context(request: StaffRequest, session: Session, fmt: str = "html") -> dict
         "session": session,
         "patient": session.patient,
         "inputs": InputsForm(initial=initial),
-        "ended": session.state in rems.ENDED,
+        "ended": session.state in rems_values.ENDED,
         "today": timezone.localdate(),
         "version": rems.FORM_VERSION,
     }
