@@ -250,3 +250,17 @@ def test_the_before_discharge_reading_is_not_met_while_dosing(
     observations.record_vitals(act(nurse), session, monitoring.Vitals(128, 80, 72, 98, 14))
     last = selectors.point_rows(session, timezone.now())[-1]
     assert (last.label, last.status) == ("before discharge", "upcoming")
+
+
+def test_an_escort_phone_that_is_not_a_phone_number_is_refused_and_nothing_saved(
+    patient: Patient, prescriber: User, nurse: User
+) -> None:
+    session = checked_in(patient, prescriber, nurse)
+    response = login(Client(), nurse).post(
+        reverse("sessions:gate", args=[session.pk]),
+        {"escort_name": "Marco", "escort_phone": "call him", "fasting_confirmed": "on"},
+        follow=True,
+    )
+    assert b"escort phone: Enter a phone number" in response.content
+    session = Session.objects.get(pk=session.pk)
+    assert (session.escort_phone, session.fasting_confirmed) == ("+1 555 201 3344", False)

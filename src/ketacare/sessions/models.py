@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import models
 
 from ketacare.clinical.session import State
-from ketacare.patients.models import Patient
+from ketacare.patients.models import Patient, phone_validator
 from ketacare.plans.models import PlannedSession, TreatmentPlan
 
 
@@ -60,7 +60,7 @@ class Session(models.Model):
     dose_note = models.CharField(max_length=300, blank=True)
     weight_kg = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
     escort_name = models.CharField(max_length=150, blank=True)
-    escort_phone = models.CharField(max_length=25, blank=True)
+    escort_phone = models.CharField(max_length=25, blank=True, validators=[phone_validator])
     escort_present_at = models.DateTimeField(null=True, blank=True)
     fasting_confirmed = models.BooleanField(default=False)
     medications_reviewed = models.BooleanField(default=False)
