@@ -140,11 +140,13 @@ def test_a_nurse_runs_an_esketamine_session_from_check_in_to_discharge(
     expect(card).to_have_class("chair chair-alarm")
     page.screenshot(path=str(SCREENSHOTS / "monitor-alarm.png"), full_page=True)
     assert_accessible(browser, server, ["/monitor/", f"/sessions/{pk}/"])
-    page.wait_for_timeout(6_000)  # a poll of the board keeps the alarm until it is acknowledged
+    action = "Rested 10 min, BP rechecked 150/92, prescriber informed"
+    card.get_by_placeholder("Action taken").fill(action)
+    polled = page.locator("#board-updated").inner_text()
+    page.wait_for_timeout(6_000)  # a poll of the board: the alarm stays, the typing survives
+    expect(page.locator("#board-updated")).not_to_have_text(polled)
     expect(card.get_by_test_id("alarm")).to_be_visible()
-    card.get_by_placeholder("Action taken").fill(
-        "Rested 10 min, BP rechecked 150/92, prescriber informed"
-    )
+    expect(card.get_by_placeholder("Action taken")).to_have_value(action)
     card.get_by_role("button", name="Acknowledge").click()
     card = page.locator("article.chair", has_text=family)
     expect(card.get_by_test_id("alarm")).to_have_count(0)

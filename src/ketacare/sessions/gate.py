@@ -117,6 +117,7 @@ def update_gate(actor: Actor, session: Session, changes: dict[str, object]) -> S
         and not str(changes.get("pregnancy_note", session.pregnancy_note)).strip()
     ):
         raise ValidationError({"pregnancy_note": "Say why no pregnancy test is needed."})
+    changes = {k: v.strip() if isinstance(v, str) else v for k, v in changes.items()}
     old = {k: getattr(session, k) for k in changes}
     for key, value in changes.items():
         setattr(session, key, value)
