@@ -136,6 +136,7 @@ API_OPERATIONS: dict[str, set[Role]] = {
     "ketacare_patients_api_remove_allergies": CLINICIANS_WHO_CHART_MEDS,
     "ketacare_patients_api_add_measurements": CLINICIANS_WHO_CHART_MEDS,
     "ketacare_patients_api_remove_measurements": CLINICIANS_WHO_CHART_MEDS,
+    "ketacare_sessions_api_active_sessions": {P, N},
     "ketacare_sessions_api_post_vitals": {P, N},
     "ketacare_sessions_api_post_discharge": {P, N},
 }

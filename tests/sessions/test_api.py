@@ -438,3 +438,37 @@ def test_a_session_still_dosing_cannot_be_discharged(session: Session, monitor: 
         in errors(post(monitor, discharge_url(session)))["state"]
     )
     assert Session.objects.get(pk=session.pk).state == "dosing"
+
+
+def test_a_monitor_finds_the_session_under_way_at_its_chair(
+    patient: Patient, prescriber: User, nurse: User
+) -> None:
+    session = dosed(patient, prescriber, nurse)
+    client = bearer(nurse)
+    listed = client.get("/api/v1/sessions", {"chair": session.chair}).json()
+    assert listed == [
+        {
+            "id": session.pk,
+            "chair": session.chair,
+            "state": "dosing",
+            "route": "iv",
+            "checked_in_at": listed[0]["checked_in_at"],
+            "dosing_started_at": listed[0]["dosing_started_at"],
+        }
+    ]
+    started = datetime.fromisoformat(listed[0]["dosing_started_at"])
+    assert session.dosing_started_at is not None
+    assert abs(started - session.dosing_started_at) < timedelta(milliseconds=1)  # JSON: ms
+    assert "patient" not in json.dumps(listed)  # a device gets no patient identifiers
+    assert client.get("/api/v1/sessions", {"chair": "Chair 9"}).json() == []
+    query = (
+        AuditEvent.objects.filter(action="search", entity_type="session").order_by("-seq").first()
+    )
+    assert query is not None
+    assert query.new_values == {"chair": "Chair 9", "results": []}
+    assert (
+        bearer(User.objects.create(username="t2", role="therapist"))
+        .get("/api/v1/sessions")
+        .status_code
+        == 403
+    )

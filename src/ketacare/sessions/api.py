@@ -52,8 +52,28 @@ class SessionOut(Schema):
     state: str
 
 
+class ActiveSessionOut(Schema):
+    id: int
+    chair: str
+    state: str
+    route: str
+    checked_in_at: datetime | None
+    dosing_started_at: datetime | None
+
+    @staticmethod
+    def resolve_id(obj: Session) -> int:
+        return int(obj.pk)  # the planned session's id, as in /sessions/{id}/
+
+
 def _actor(request: HttpRequest) -> Actor:
     return Actor.from_request(request, Channel.API)
+
+
+@router.get("/sessions", response=list[ActiveSessionOut], auth=allow(Perm.SESSION_RUN))
+def active_sessions(request: HttpRequest, chair: str = "") -> list[Session]:
+    """The sessions under way (checked in to ready for discharge), optionally at one `chair`,
+    so a bedside monitor can find the session to post vital signs to. No patient identifiers."""
+    return services.find_active(_actor(request), chair.strip())
 
 
 @router.post(

@@ -207,3 +207,20 @@ def review_titration(actor: Actor, session: Session) -> TitrationReview:
         peak_systolic=seen.peak_systolic,
         peak_diastolic=seen.peak_diastolic,
     )
+
+
+@transaction.atomic
+def find_active(actor: Actor, chair: str = "") -> list[Session]:
+    """The sessions under way (at ``chair`` if given), for a bedside monitor to find the session
+    it posts to; audited as a query with the session ids it revealed."""
+    sessions = selectors.active_sessions()
+    if chair:
+        sessions = sessions.filter(chair=chair)
+    found = list(sessions)
+    record(
+        actor,
+        Action.SEARCH,
+        entity_type="session",
+        new={"chair": chair, "results": [s.pk for s in found]},
+    )
+    return found
