@@ -79,6 +79,7 @@ PAGES: dict[str, tuple[str, set[Role]]] = {
     "sessions:board": ("GET", {P, N, T}),
     "sessions:patient_sessions": ("GET", {P, N, T}),
     "sessions:detail": ("GET", {P, N, T}),
+    "sessions:live": ("GET", {P, N, T}),
     "sessions:instructions": ("GET", {P, N, T}),
     "sessions:check_in": ("POST", {P, N}),
     "sessions:gate": ("POST", {P, N}),

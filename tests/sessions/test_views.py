@@ -264,3 +264,18 @@ def test_an_escort_phone_that_is_not_a_phone_number_is_refused_and_nothing_saved
     assert b"escort phone: Enter a phone number" in response.content
     session = Session.objects.get(pk=session.pk)
     assert (session.escort_phone, session.fasting_confirmed) == ("+1 555 201 3344", False)
+
+
+def test_the_session_page_picks_up_a_device_alarm_without_a_reload(
+    patient: Patient, prescriber: User, nurse: User
+) -> None:
+    session = dosed(patient, prescriber, nurse)
+    client = login(Client(), nurse)
+    page = client.get(reverse("sessions:detail", args=[session.pk])).content.decode()
+    assert f'hx-get="/sessions/{session.pk}/live/?shown=1"' in page
+    observations.record_vitals(act(nurse), session, monitoring.Vitals(120, 80, 140, 97, 14))
+    live = client.get(reverse("sessions:live", args=[session.pk]), {"shown": "1"}).content
+    assert b"Alarm: Tachycardia: heart rate 140/min" in live
+    assert b"2 readings on record; this page shows 1." in live
+    views = AuditEvent.objects.filter(action="view", entity_type="session", actor=nurse)
+    assert views.count() == 1  # the page's own; polls within 15 min add none

@@ -163,8 +163,9 @@ def view_session(actor: Actor, session: Session) -> None:
 
 @transaction.atomic
 def view_board(actor: Actor, sessions: Sequence[Session]) -> None:
-    """Audit the live monitor's reads: one event per patient on the board, at most every 15 min
-    per viewer and patient, so a screen polling every few seconds does not flood the trail."""
+    """Audit polled reads (the live monitor, the session page's alarms): one event per patient
+    at most every 15 min per viewer, so a screen polling every few seconds does not flood the
+    trail."""
     since = timezone.now() - MONITOR_AUDIT_EVERY
     for session in sessions:
         seen = AuditEvent.objects.filter(

@@ -8,6 +8,7 @@ urlpatterns = [
     path("monitor/board/", views.board, name="board"),
     path("patients/<int:patient_id>/sessions/", views.patient_sessions, name="patient_sessions"),
     path("sessions/<int:session_id>/", views.detail, name="detail"),
+    path("sessions/<int:session_id>/live/", views.live, name="live"),
     path("sessions/<int:session_id>/check-in/", views.check_in, name="check_in"),
     path("sessions/<int:session_id>/gate/", views.gate, name="gate"),
     path("sessions/<int:session_id>/consent/", views.consent, name="consent"),

@@ -110,6 +110,7 @@ def _page(request: StaffRequest, session: Session) -> dict[str, Any]:
         "summary": selectors.summary(session),
         "vitals": session.vitals.order_by("-taken_at", "-id"),
         "alarms": session.alarms.select_related("acknowledged_by").order_by("-raised_at"),
+        **_live(session, shown=None),
         "ratings": selectors.ratings(session),
         "events": session.adverse_events.all(),
         "administrations": session.administrations.select_related("administered_by", "verified_by"),
@@ -150,6 +151,27 @@ def check_in(request: StaffRequest, session_id: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, _service_errors(exc))
     return redirect(_back(request, session_id))
+
+
+def _live(session: Session, shown: int | None) -> dict[str, Any]:
+    count = session.vitals.count()
+    return {
+        "session": session,
+        "open_alarms": session.alarms.filter(acknowledged_at__isnull=True).select_related("vital"),
+        "vitals_count": count,
+        "shown_vitals": count if shown is None else shown,
+    }
+
+
+@requires(Perm.SESSION_VIEW)
+@require_GET
+def live(request: StaffRequest, session_id: int) -> HttpResponse:
+    """The session page's polled part: open alarms, and whether new readings have arrived."""
+    session = get_object_or_404(Session, pk=session_id)
+    services.view_board(Actor.from_request(request), [session])
+    shown = request.GET.get("shown", "")
+    context = _live(session, int(shown) if shown.isdigit() else None)
+    return render(request, "sessions/_live.html", context)
 
 
 # The gate -----------------------------------------------------------------------------------
