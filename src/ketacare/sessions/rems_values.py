@@ -261,10 +261,7 @@ def _rated(
         return [], "not dosed"
     rule = next(f for f in instrument.flags if f.flag == flag)
     rows = session.responses.filter(instrument=instrument_id, completed_at__gte=start)
-    scores = [
-        instruments.score(instrument, r.answer_values())
-        for r in rows.order_by("completed_at", "id")
-    ]
+    scores = [r.score() for r in rows.order_by("completed_at", "id")]
     flags = [flag in s.flags for s in scores if s.total is not None]
     rated = f"{instrument.abbreviation} {rule.on} {rule.op} {rule.value}"
     return flags, f"{sum(flags)} of {len(flags)} rating(s) with {rated}"

@@ -13,10 +13,11 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from ketacare.audit.models import AuditEvent
-from ketacare.clinical import instruments, monitoring, pk
+from ketacare.clinical import monitoring, pk
 from ketacare.clinical import session as rules
 from ketacare.clinical.session import State
 from ketacare.measures.models import Response
+from ketacare.measures.selectors import ScoredResponse
 from ketacare.measures.services import ALERT_FLAGS
 from ketacare.patients.models import Patient
 from ketacare.pk.charts import PlannedChart, planned_dose_chart
@@ -43,8 +44,7 @@ def _today_responses(patient: Patient, instrument_id: str) -> QuerySet[Response]
 
 
 def _flagged(response: Response) -> bool:
-    result = instruments.score(instruments.get(response.instrument), response.answer_values())
-    return bool(ALERT_FLAGS & set(result.flags))
+    return bool(ALERT_FLAGS & set(response.score().flags))
 
 
 def gate_facts(session: Session) -> rules.GateFacts:
@@ -120,9 +120,9 @@ def last_total(session: Session, instrument_id: str) -> int | None:
     for response in session.responses.filter(instrument=instrument_id).order_by(
         "-completed_at", "-id"
     ):
-        result = instruments.score(instruments.get(instrument_id), response.answer_values())
-        if result.total is not None:
-            return result.total
+        total = response.score().total
+        if total is not None:
+            return total
     return None
 
 
@@ -250,9 +250,7 @@ class Summary:
 
 
 def _totals(session: Session, instrument_id: str) -> list[int]:
-    instrument = instruments.get(instrument_id)
-    rows = session.responses.filter(instrument=instrument_id)
-    totals = [instruments.score(instrument, r.answer_values()).total for r in rows]
+    totals = [r.score().total for r in session.responses.filter(instrument=instrument_id)]
     return [t for t in totals if t is not None]
 
 
@@ -333,19 +331,9 @@ def point_rows(session: Session, now: datetime) -> list[PointRow]:
     return rows
 
 
-@dataclass(frozen=True)
-class Rating:
-    response: Response
-    total: int | None
-    flags: tuple[str, ...]
-
-
-def ratings(session: Session) -> list[Rating]:
-    rows = []
-    for r in session.responses.order_by("-completed_at", "-id").prefetch_related("answers"):
-        result = instruments.score(instruments.get(r.instrument), r.answer_values())
-        rows.append(Rating(r, result.total, result.flags))
-    return rows
+def ratings(session: Session) -> list[ScoredResponse]:
+    rows = session.responses.order_by("-completed_at", "-id").prefetch_related("answers")
+    return [ScoredResponse(r, r.score()) for r in rows]
 
 
 def instructions(session: Session) -> list[str]:
