@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
 from ketacare.accounts.models import User
 from ketacare.accounts.roles import Perm
+
+if TYPE_CHECKING:
+    from ketacare.audit.services import Actor
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -39,3 +43,11 @@ def permission_of(view: Callable[..., Any]) -> Perm | None:
 
 def is_public(view: Callable[..., Any]) -> bool:
     return getattr(view, "ketacare_public", False)
+
+
+def require(actor: Actor, perm: Perm, field: str, message: str) -> User:
+    """The acting user, if they hold ``perm``; otherwise a ``ValidationError`` on ``field``. The
+    services' own check, beneath the views' ``@requires``: the API and the CLI reach them too."""
+    if actor.user is None or not actor.user.can(perm):
+        raise ValidationError({field: message})
+    return actor.user

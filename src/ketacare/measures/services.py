@@ -16,7 +16,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from ketacare.accounts.roles import Role
+from ketacare.accounts.access import require
+from ketacare.accounts.roles import Perm
 from ketacare.audit.models import Action
 from ketacare.audit.services import Actor, record
 from ketacare.clinical import instruments
@@ -174,8 +175,7 @@ def close_alert(actor: Actor, alert: SafetyAlert, note: str) -> SafetyAlert:
         raise ValidationError({"note": "This alert is already closed."})
     if len(note.strip()) < 10:
         raise ValidationError({"note": "Say what was done (at least 10 characters)."})
-    if actor.user is None or actor.user.role != Role.PRESCRIBER:
-        raise ValidationError({"note": "Only a prescriber can close a safety alert."})
+    require(actor, Perm.ALERT_CLOSE, "note", "Only a prescriber can close a safety alert.")
     alert.closed_at, alert.closed_by, alert.close_note = timezone.now(), actor.user, note.strip()
     alert.save(update_fields=["closed_at", "closed_by", "close_note"])
     record(

@@ -13,7 +13,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from ketacare.accounts.roles import Role
+from ketacare.accounts.access import require
+from ketacare.accounts.roles import Perm
 from ketacare.audit.models import Action
 from ketacare.audit.services import Actor, record
 from ketacare.clinical import dosing, instruments, protocols
@@ -274,8 +275,7 @@ def sign_plan(actor: Actor, plan: TreatmentPlan, screening_override: str = "") -
     """Only a prescriber signs, and only with a current signed screening or a documented
     override saying why treatment goes ahead without one."""
     plan = TreatmentPlan.objects.select_for_update().get(pk=plan.pk)
-    if actor.user is None or actor.user.role != Role.PRESCRIBER:
-        raise ValidationError({"screening_override": "Only a prescriber can sign a plan."})
+    require(actor, Perm.PLAN_SIGN, "screening_override", "Only a prescriber can sign a plan.")
     if plan.status != PlanStatus.DRAFT:
         raise ValidationError({"screening_override": f"This plan is {plan.status}."})
     screening = current_signed_screening(plan.patient)

@@ -12,7 +12,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from ketacare.accounts.roles import Role
+from ketacare.accounts.access import require
+from ketacare.accounts.roles import Perm
 from ketacare.audit.models import Action
 from ketacare.audit.services import Actor, record
 from ketacare.clinical import dosing, titration
@@ -127,8 +128,7 @@ def decide(
     """The prescriber accepts or rejects. Accepting a dose change makes a new draft version of
     the plan, with the later sessions at the new dose, to be signed like any change."""
     row = TitrationReview.objects.select_for_update().get(pk=review_row.pk)
-    if actor.user is None or actor.user.role != Role.PRESCRIBER:
-        raise ValidationError({"note": "Only a prescriber decides on titration."})
+    require(actor, Perm.PLAN_SIGN, "note", "Only a prescriber decides on titration.")
     if row.decision:
         raise ValidationError({"note": f"Already {row.decision}."})
     if not accept and len(note.strip()) < 10:

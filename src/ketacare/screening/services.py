@@ -9,7 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from ketacare.accounts.roles import Role
+from ketacare.accounts.access import require
+from ketacare.accounts.roles import Perm
 from ketacare.audit.models import Action
 from ketacare.audit.services import Actor, diff, record
 from ketacare.clinical import eligibility
@@ -80,8 +81,7 @@ def sign_screening(actor: Actor, screening: Screening, justification: str = "") 
     """The prescriber's sign-off. An exclusion can be signed only as an override with a written
     justification; a stale screening (the case or rules changed) must be run again first."""
     screening = Screening.objects.select_for_update().get(pk=screening.pk)
-    if actor.user is None or actor.user.role != Role.PRESCRIBER:
-        raise ValidationError({"justification": "Only a prescriber can sign a screening."})
+    require(actor, Perm.SCREENING_SIGN, "justification", "Only a prescriber can sign a screening.")
     if screening.signed_at is not None:
         raise ValidationError({"justification": "This screening is already signed."})
     status = selectors.status(screening.patient)

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from ketacare.accounts.access import require
 from ketacare.accounts.roles import Perm
 from ketacare.audit.models import Action
 from ketacare.audit.services import Actor, record
@@ -28,7 +29,7 @@ from ketacare.sessions.models import (
     PregnancyTest,
     Session,
 )
-from ketacare.sessions.services import GateNotPassed, lock, move, require, staff
+from ketacare.sessions.services import GateNotPassed, lock, move, staff
 
 
 @transaction.atomic
@@ -235,7 +236,7 @@ def _prescriber_decision(
 ) -> Session:
     """Record who decided and why, on the gate's ``fields`` (the user field, the note field)."""
     by, field = fields
-    user = require(actor, Perm.SESSION_CONFIRM, field, what)
+    user = require(actor, Perm.SESSION_CONFIRM, field, f"Only a prescriber may {what}.")
     if len(note.strip()) < 10:
         raise ValidationError({field: "Give the reason (at least 10 characters)."})
     session = lock(session)

@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from ketacare.accounts.access import require
 from ketacare.accounts.models import User
 from ketacare.accounts.roles import Perm
 from ketacare.audit.models import Action
@@ -192,9 +193,9 @@ def _field(key: str, label: str, hint: str, values: dict[str, Value]) -> Field:
 
 
 def _clinician(actor: Actor) -> User:
-    if actor.user is None or not actor.user.can(Perm.SESSION_RUN):
-        raise ValidationError({"signed_by": "Only a nurse or prescriber may complete the form."})
-    return actor.user
+    return require(
+        actor, Perm.SESSION_RUN, "signed_by", "Only a nurse or prescriber may complete the form."
+    )
 
 
 def _open(session: Session) -> tuple[Session, RemsForm]:

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from ketacare.accounts.access import require
 from ketacare.accounts.models import User
 from ketacare.accounts.roles import Perm
 from ketacare.audit.models import Action, AuditEvent
@@ -50,12 +51,6 @@ class DischargeRefused(Exception):
 
 def lock(session: Session) -> Session:
     return Session.objects.select_for_update().get(pk=session.pk)
-
-
-def require(actor: Actor, perm: Perm, field: str, what: str) -> User:
-    if actor.user is None or not actor.user.can(perm):
-        raise ValidationError({field: f"Only a prescriber may {what}."})
-    return actor.user
 
 
 def staff(actor: Actor) -> User:
@@ -188,7 +183,7 @@ def view_patient_sessions(actor: Actor, patient: Patient) -> None:
 def review_titration(actor: Actor, session: Session) -> TitrationReview:
     """Feed the ended session's tolerability (adverse-event severities, the highest CADSS, the
     peak blood pressure after dosing) to the titration guidance of the plan in force."""
-    require(actor, Perm.PLAN_SIGN, "state", "ask for titration guidance")
+    require(actor, Perm.PLAN_SIGN, "state", "Only a prescriber may ask for titration guidance.")
     if session.state != State.DISCHARGED:
         raise ValidationError({"state": "Titration follows a discharged session."})
     plan = (
