@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from ketacare.accounts.models import User
 from ketacare.audit.models import AuditEvent
@@ -279,3 +280,37 @@ def test_the_session_page_picks_up_a_device_alarm_without_a_reload(
     assert b"2 readings on record; this page shows 1." in live
     views = AuditEvent.objects.filter(action="view", entity_type="session", actor=nurse)
     assert views.count() == 1  # the page's own; polls within 15 min add none
+
+
+@pytest.mark.parametrize(
+    ("next_to", "lands_on"),
+    [("/monitor/", "/monitor/"), ("https://evil.example/x", None), ("//evil.example/", None)],
+)
+def test_an_action_goes_back_to_a_page_on_this_site_only(
+    patient: Patient, prescriber: User, nurse: User, next_to: str, lands_on: str | None
+) -> None:
+    session = checked_in(patient, prescriber, nurse)
+    response = login(Client(), nurse).post(
+        reverse("sessions:gate", args=[session.pk]), {"fasting_confirmed": "on", "next": next_to}
+    )
+    assert response["Location"] == (lands_on or reverse("sessions:detail", args=[session.pk]))
+
+
+@pytest.mark.parametrize(
+    ("next_to", "site"), [("/sessions/7/", True), ("https://evil.example/", False)]
+)
+def test_a_measure_entered_from_the_gate_returns_there_and_nowhere_else(
+    patient: Patient, nurse: User, next_to: str, site: bool
+) -> None:
+    url = reverse("measures:record", args=[patient.pk, "gad7"])
+    response = login(Client(), nurse).post(
+        f"{url}?context=pre_session&next={next_to}",
+        {
+            **{f"item_{n}": "1" for n in range(1, 8)},
+            "context": "pre_session",
+            "completed_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        },
+    )
+    chart = f"{reverse('patients:chart', args=[patient.pk])}#measures"
+    assert response.status_code == 302
+    assert response["Location"] == (next_to if site else chart)

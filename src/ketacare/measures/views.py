@@ -8,7 +8,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ketacare.accounts.access import StaffRequest, public, requires
@@ -17,6 +16,7 @@ from ketacare.audit.models import Action
 from ketacare.audit.services import Actor, record
 from ketacare.clinical import instruments
 from ketacare.core.forms import add_errors
+from ketacare.core.views import next_url
 from ketacare.measures import schedules, selectors, services
 from ketacare.measures.forms import (
     CloseAlertForm,
@@ -90,10 +90,9 @@ def record_response(request: StaffRequest, patient_id: int, instrument_id: str) 
                 hours_after_dose=form.cleaned_data["hours_after_dose"],
             )
             messages.success(request, f"{instrument.abbreviation} recorded.")
-            back = request.GET.get("next", "")
-            if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
-                return redirect(back)  # e.g. the session page's pre-dose gate
-            return redirect(f"{reverse('patients:chart', args=[patient.pk])}#measures")
+            chart = f"{reverse('patients:chart', args=[patient.pk])}#measures"
+            # e.g. back to the session page's pre-dose gate
+            return redirect(next_url(request, request.GET.get("next", ""), chart))
         except ValidationError as exc:
             add_errors(form, exc)
     return render(

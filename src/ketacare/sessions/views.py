@@ -13,7 +13,6 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from ketacare.accounts.access import StaffRequest, requires
@@ -22,6 +21,7 @@ from ketacare.audit.services import Actor
 from ketacare.clinical import monitoring
 from ketacare.clinical import session as rules
 from ketacare.clinical.session import State
+from ketacare.core.views import next_url
 from ketacare.patients.models import Patient
 from ketacare.plans.models import PlannedSession
 from ketacare.sessions import administration, observations, selectors, services
@@ -33,10 +33,8 @@ Action = Callable[[Actor, Session, dict[str, Any]], object]
 
 
 def _back(request: StaffRequest, session_id: int) -> str:
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return target
-    return reverse("sessions:detail", args=[session_id])
+    default = reverse("sessions:detail", args=[session_id])
+    return next_url(request, request.POST.get("next", ""), default)
 
 
 def _form_errors(form: forms.BaseForm) -> str:
