@@ -26,7 +26,8 @@ class Source(StrEnum):
     SELF_REPORT = "self_report"
 
 
-def _choices(enum: type[StrEnum]) -> list[tuple[str, str]]:
+def enum_choices(enum: type[StrEnum]) -> list[tuple[str, str]]:
+    """Choices for a coded field: each value, labelled with spaces for underscores."""
     return [(m.value, m.value.replace("_", " ")) for m in enum]
 
 
@@ -45,7 +46,7 @@ class Response(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="responses")
     instrument = models.CharField(max_length=20, choices=instrument_choices)
     instrument_version = models.CharField(max_length=12)
-    context = models.CharField(max_length=20, choices=_choices(Context))
+    context = models.CharField(max_length=20, choices=enum_choices(Context))
     hours_after_dose = models.DecimalField(
         max_digits=5,
         decimal_places=1,
@@ -55,7 +56,7 @@ class Response(models.Model):
         help_text="For post-session measures: hours since dosing (0-336).",
     )
     completed_at = models.DateTimeField()
-    source = models.CharField(max_length=20, choices=_choices(Source))
+    source = models.CharField(max_length=20, choices=enum_choices(Source))
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -145,7 +146,7 @@ class AssessmentRequest(models.Model):
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="requests")
     instruments = models.JSONField()
-    context = models.CharField(max_length=20, choices=_choices(Context))
+    context = models.CharField(max_length=20, choices=enum_choices(Context))
     hours_after_dose = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
     code_digest = models.CharField(max_length=64, unique=True, null=True, blank=True)
     token_digest = models.CharField(max_length=64, unique=True, null=True, blank=True)
@@ -194,7 +195,7 @@ class SafetyAlert(models.Model):
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="alerts")
     response = models.ForeignKey(Response, on_delete=models.PROTECT, related_name="alerts")
-    flag = models.CharField(max_length=30, choices=_choices(AlertFlag))
+    flag = models.CharField(max_length=30, choices=enum_choices(AlertFlag))
     detail = models.CharField(max_length=200)
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

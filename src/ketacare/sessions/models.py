@@ -10,12 +10,9 @@ from django.conf import settings
 from django.db import models
 
 from ketacare.clinical.session import State
+from ketacare.measures.models import enum_choices
 from ketacare.patients.models import Patient, phone_validator
 from ketacare.plans.models import PlannedSession, TreatmentPlan
-
-
-def _choices(enum: type[StrEnum]) -> list[tuple[str, str]]:
-    return [(m.value, m.value.replace("_", " ")) for m in enum]
 
 
 def _user(*, null: bool = False, blank: bool = False) -> Any:
@@ -46,7 +43,7 @@ class Session(models.Model):
     )
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="sessions")
     plan = models.ForeignKey(TreatmentPlan, on_delete=models.PROTECT, related_name="+")
-    state = models.CharField(max_length=20, choices=_choices(State), default=State.SCHEDULED)
+    state = models.CharField(max_length=20, choices=enum_choices(State), default=State.SCHEDULED)
     chair = models.CharField(max_length=40)
     route = models.CharField(max_length=20)
     drug = models.CharField(max_length=40)
@@ -66,7 +63,7 @@ class Session(models.Model):
     medications_reviewed = models.BooleanField(default=False)
     medications_note = models.CharField(max_length=300, blank=True)
     pregnancy_test = models.CharField(
-        max_length=15, choices=_choices(PregnancyTest), blank=True, default=""
+        max_length=15, choices=enum_choices(PregnancyTest), blank=True, default=""
     )
     pregnancy_note = models.CharField(max_length=200, blank=True)
     bp_confirmed_by = _user(null=True, blank=True)
@@ -176,7 +173,7 @@ class VitalSign(models.Model):
     heart_rate = models.PositiveSmallIntegerField()
     spo2 = models.PositiveSmallIntegerField()
     respiratory_rate = models.PositiveSmallIntegerField(null=True, blank=True)
-    source = models.CharField(max_length=10, choices=_choices(VitalSource))
+    source = models.CharField(max_length=10, choices=enum_choices(VitalSource))
     # Recorded before dosing began (checked in or cleared): the gate's reading. Kept as a fact of
     # recording, not inferred from times entered to the minute, which can fall either side.
     pre_dose = models.BooleanField(default=False)
@@ -264,15 +261,15 @@ class AeOutcome(StrEnum):
 
 class AdverseEvent(models.Model):
     session = models.ForeignKey(Session, on_delete=models.PROTECT, related_name="adverse_events")
-    code = models.CharField(max_length=30, choices=_choices(AdverseEventCode))
+    code = models.CharField(max_length=30, choices=enum_choices(AdverseEventCode))
     other_text = models.CharField(max_length=200, blank=True)
-    severity = models.CharField(max_length=10, choices=_choices(AeSeverity))
+    severity = models.CharField(max_length=10, choices=enum_choices(AeSeverity))
     serious = models.BooleanField(
         default=False, help_text="death, life-threatening, hospitalisation or disability"
     )
     onset_at = models.DateTimeField()
-    action = models.CharField(max_length=20, choices=_choices(AeAction))
-    outcome = models.CharField(max_length=25, choices=_choices(AeOutcome))
+    action = models.CharField(max_length=20, choices=enum_choices(AeAction))
+    outcome = models.CharField(max_length=25, choices=enum_choices(AeOutcome))
     notes = models.CharField(max_length=500, blank=True)
     recorded_by = _user()
     recorded_at = models.DateTimeField(auto_now_add=True)
