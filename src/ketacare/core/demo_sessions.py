@@ -97,7 +97,7 @@ def _gate(nurse: Actor, session: Session) -> Session:
 
 def _dose(nurse: Actor, session: Session, verifier: User) -> Session:
     now = timezone.now()
-    devices = range(1, int(session.dose_mg / 28) + 1) if session.is_esketamine else [None]
+    devices = range(1, session.devices + 1) if session.devices else [None]
     for device in devices:
         administration.record_administration(
             nurse,

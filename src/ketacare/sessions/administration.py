@@ -15,7 +15,7 @@ from ketacare.accounts.models import User
 from ketacare.accounts.roles import Perm
 from ketacare.audit.models import Action
 from ketacare.audit.services import Actor, record
-from ketacare.clinical import instruments, monitoring
+from ketacare.clinical import dosing, instruments, monitoring
 from ketacare.clinical.session import State
 from ketacare.measures.models import Schedule
 from ketacare.measures.schedules import create_schedule, record_dose
@@ -24,8 +24,6 @@ from ketacare.sessions.models import (
     Session,
 )
 from ketacare.sessions.services import lock, move, staff
-
-ESKETAMINE_DEVICE_MG = Decimal(28)
 
 
 @dataclass(frozen=True)
@@ -46,7 +44,7 @@ def record_administration(actor: Actor, session: Session, entry: DoseEntry) -> S
     if session.state not in (State.CLEARED, State.DOSING):
         raise ValidationError({"state": "Dose only after the pre-dose gate is passed."})
     _check_entry(session, entry, actor)
-    dose = ESKETAMINE_DEVICE_MG if session.is_esketamine else session.dose_mg
+    dose = dosing.constants().mg_per_device if session.is_esketamine else session.dose_mg
     row = session.administrations.create(
         device_number=entry.device_number,
         drug=session.drug,
@@ -104,7 +102,7 @@ def _check_entry(session: Session, entry: DoseEntry, actor: Actor) -> None:
 
 
 def _check_device(session: Session, entry: DoseEntry) -> None:
-    devices = int(session.dose_mg / ESKETAMINE_DEVICE_MG)
+    devices = session.devices or 0
     given = session.administrations.count()
     if entry.device_number != given + 1 or given >= devices:
         raise ValidationError(
@@ -148,7 +146,7 @@ def end_dosing(actor: Actor, session: Session, ended_at: datetime) -> Session:
     if session.state != State.DOSING:
         raise ValidationError({"state": "Only a session that is dosing can end dosing."})
     rows = list(session.administrations.all())
-    if session.is_esketamine and len(rows) < int(session.dose_mg / ESKETAMINE_DEVICE_MG):
+    if session.devices is not None and len(rows) < session.devices:
         raise ValidationError({"device_number": "Record every device before ending dosing."})
     # Dosing ends after the last administration (the last esketamine device) has ended.
     ends = [r.ended_at for r in rows if r.ended_at]

@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
+from ketacare.clinical import dosing
 from ketacare.clinical.session import State
 from ketacare.measures.models import enum_choices
 from ketacare.patients.models import Patient, phone_validator
@@ -85,6 +86,13 @@ class Session(models.Model):
     @property
     def route_label(self) -> str:
         return "nasal spray" if self.route == "esketamine" else self.route.upper()
+
+    @property
+    def devices(self) -> int | None:
+        """How many esketamine devices today's dose is (dosing.toml: 28 mg each); else None."""
+        if not self.is_esketamine:
+            return None
+        return int(self.dose_mg / dosing.constants().mg_per_device)
 
     @property
     def is_esketamine(self) -> bool:

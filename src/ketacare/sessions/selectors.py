@@ -95,7 +95,7 @@ def dosing_minutes(session: Session) -> int:
     if m.get("infusion_minutes"):
         return int(m["infusion_minutes"])
     if session.is_esketamine and m.get("device_interval_minutes"):
-        return int(m["device_interval_minutes"]) * (int(session.dose_mg / 28) - 1)
+        return int(m["device_interval_minutes"]) * ((session.devices or 1) - 1)
     return 0
 
 

@@ -114,7 +114,7 @@ def _page(request: StaffRequest, session: Session) -> dict[str, Any]:
         "administrations": session.administrations.select_related("administered_by", "verified_by"),
         "transitions": session.transitions.select_related("by"),
         "next_device": session.administrations.count() + 1,
-        "devices": int(session.dose_mg / 28) if session.is_esketamine else None,
+        "devices": session.devices,
         "forms": {
             "gate": f.GateForm(initial=_gate_initial(session)),
             "consent": f.ConsentForm(initial={"signed_on": timezone.localdate()}),
