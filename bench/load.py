@@ -26,7 +26,7 @@ from tests.serverproc import fresh_database, serve
 
 MINT_SNIPPET = (
     "from ketacare.accounts.models import User;from ketacare.accounts.services import issue_token;"
-    "from ketacare.audit.services import Actor;"
+    "from ketacare.accounts.actor import Actor;"
     "print(issue_token(Actor.system('bench'), User.objects.get(username='bench'), 'bench')[1])"
 )
 

@@ -18,9 +18,9 @@ from django.conf import settings
 from django.test import Client
 
 from ketacare.accounts import services as accounts
+from ketacare.accounts.actor import Actor
 from ketacare.accounts.models import User
 from ketacare.accounts.roles import Role
-from ketacare.audit.services import Actor
 from ketacare.patients import services as patients
 from ketacare.patients.models import Patient
 
@@ -33,7 +33,15 @@ def pytest_report_header() -> str:
     return f"ketacare database: {engine} ({settings.DATABASES['default']['NAME']})"
 
 
+# Argon2 costs tens of milliseconds a hash by design; the suite creates and logs in hundreds of
+# accounts. Tests hash with MD5 (healthchecks and Django's docs do the same);
+# tests/accounts/test_login_and_security.py asserts Argon2 in the production settings.
+PRODUCTION_PASSWORD_HASHERS = list(settings.PASSWORD_HASHERS)
+FAST_PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
+    settings.PASSWORD_HASHERS = FAST_PASSWORD_HASHERS
     if os.environ.get("KETACARE_REQUIRE_POSTGRES") == "1":
         engine = settings.DATABASES["default"]["ENGINE"]
         if "postgresql" not in engine:

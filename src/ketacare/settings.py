@@ -29,21 +29,22 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "axes",
     "ninja",
-    "ketacare.core",
+    "ketacare.lib",
     "ketacare.accounts",
     "ketacare.audit",
     "ketacare.patients",
     "ketacare.measures",
     "ketacare.screening",
     "ketacare.plans",
-    "ketacare.sessions",
+    "ketacare.supervised",
     "ketacare.pk",
+    "ketacare.site",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "ketacare.core.middleware.security_headers",
+    "ketacare.lib.middleware.security_headers",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -54,8 +55,8 @@ MIDDLEWARE = [
     "ketacare.accounts.middleware.PermissionMiddleware",
 ]
 
-ROOT_URLCONF = "ketacare.urls"
-WSGI_APPLICATION = "ketacare.wsgi.application"
+ROOT_URLCONF = "ketacare.site.urls"
+WSGI_APPLICATION = "ketacare.site.wsgi.application"
 
 TEMPLATES = [
     {
@@ -138,7 +139,7 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
-CSRF_FAILURE_VIEW = "ketacare.core.views.csrf_failure"
+CSRF_FAILURE_VIEW = "ketacare.lib.views.csrf_failure"
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

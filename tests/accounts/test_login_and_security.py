@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.conf import settings
 from django.test import Client
 
 from ketacare.accounts.models import User
+from ketacare.accounts.roles import Role
 from ketacare.audit.models import AuditEvent
-from tests.conftest import PASSWORD, login
+from tests.conftest import PASSWORD, PRODUCTION_PASSWORD_HASHERS, login, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +20,18 @@ def attempt(client: Client, username: str, password: str) -> int:
     ).status_code
 
 
-def test_passwords_are_hashed_with_argon2(nurse: User) -> None:
+@pytest.fixture
+def argon2(settings: Any) -> None:
+    """The production hashers (the suite runs with a fast one)."""
+    settings.PASSWORD_HASHERS = PRODUCTION_PASSWORD_HASHERS
+
+
+def test_production_settings_hash_with_argon2_first() -> None:
+    assert PRODUCTION_PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+
+
+def test_passwords_are_hashed_with_argon2(argon2: None) -> None:
+    nurse = make_user(Role.NURSE, "argon.nurse")
     assert nurse.password.startswith("argon2$")
     assert nurse.check_password(PASSWORD)
 
@@ -90,7 +104,7 @@ def test_logging_out_is_a_post_and_is_audited(nurse: User) -> None:
     assert client.get("/patients/").status_code == 302
 
 
-def test_an_admin_creates_and_deactivates_staff(admin: User) -> None:
+def test_an_admin_creates_and_deactivates_staff(admin: User, argon2: None) -> None:
     client = login(Client(), admin)
     weak = client.post(
         "/accounts/staff/",

@@ -17,19 +17,19 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls import path as url_path
 from django.utils import timezone
 
-import ketacare.urls
+import ketacare.site.urls
 from ketacare.accounts import services as accounts
+from ketacare.accounts.actor import Actor
 from ketacare.accounts.api_auth import StaffAuth
 from ketacare.accounts.models import User
 from ketacare.accounts.roles import Role
-from ketacare.api import api
-from ketacare.audit.services import Actor
 from ketacare.measures import services as measures
 from ketacare.measures.schedules import create_schedule
 from ketacare.patients import services as patients
 from ketacare.patients.models import Patient
 from ketacare.plans.services import PlanRequest, create_plan
 from ketacare.screening import services as screening
+from ketacare.site.api import api
 from tests.conftest import login
 
 A, P, N, T, F = Role.ADMIN, Role.PRESCRIBER, Role.NURSE, Role.THERAPIST, Role.FRONT_DESK
@@ -51,8 +51,8 @@ PAGES: dict[str, tuple[str, set[Role]]] = {
     "patients:remove_allergies": ("POST", CLINICIANS_WHO_CHART_MEDS),
     "patients:add_measurements": ("POST", CLINICIANS_WHO_CHART_MEDS),
     "patients:remove_measurements": ("POST", CLINICIANS_WHO_CHART_MEDS),
-    "audit:list": ("GET", {A}),
-    "measures:dashboard": ("GET", {P, N, T}),
+    "audit_trail": ("GET", {A}),
+    "dashboard": ("GET", {P, N, T}),
     "measures:patient_measures": ("GET", {P, N, T}),
     "measures:record": ("GET", {P, N, T}),
     "measures:issue": ("GET", {P, N, T, F}),
@@ -124,7 +124,7 @@ PUBLIC_PAGES = {
 
 # API operation id -> roles allowed
 API_OPERATIONS: dict[str, set[Role]] = {
-    "ketacare_api_me": EVERYONE,
+    "ketacare_site_api_me": EVERYONE,
     "ketacare_patients_api_search_patients": EVERYONE,
     "ketacare_patients_api_register_patient": {A, P, N, F},
     "ketacare_patients_api_get_patient": EVERYONE,
@@ -137,9 +137,9 @@ API_OPERATIONS: dict[str, set[Role]] = {
     "ketacare_patients_api_remove_allergies": CLINICIANS_WHO_CHART_MEDS,
     "ketacare_patients_api_add_measurements": CLINICIANS_WHO_CHART_MEDS,
     "ketacare_patients_api_remove_measurements": CLINICIANS_WHO_CHART_MEDS,
-    "ketacare_sessions_api_active_sessions": {P, N},
-    "ketacare_sessions_api_post_vitals": {P, N},
-    "ketacare_sessions_api_post_discharge": {P, N},
+    "ketacare_supervised_api_active_sessions": {P, N},
+    "ketacare_supervised_api_post_vitals": {P, N},
+    "ketacare_supervised_api_post_discharge": {P, N},
 }
 
 ENTRY_ROWS: dict[str, dict[str, Any]] = {
@@ -310,7 +310,7 @@ def unmarked(request: Any) -> HttpResponse:
 
 
 # This module doubles as a urlconf: the real site plus one view that declares nothing.
-urlpatterns = [url_path("unmarked/", unmarked), *ketacare.urls.urlpatterns]
+urlpatterns = [url_path("unmarked/", unmarked), *ketacare.site.urls.urlpatterns]
 
 
 @pytest.mark.django_db

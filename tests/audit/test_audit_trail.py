@@ -4,9 +4,10 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
+from ketacare.accounts.actor import Actor
 from ketacare.audit.models import Action, AppendOnly, AuditEvent
 from ketacare.audit.selectors import verify_chain
-from ketacare.audit.services import Actor, NotInTransaction, record
+from ketacare.audit.services import NotInTransaction, record
 from ketacare.patients.models import Patient
 from tests.conftest import build_patient
 

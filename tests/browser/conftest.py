@@ -3,6 +3,7 @@ driven by Debian's headless chromium through Playwright."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 
@@ -25,6 +26,9 @@ CHROMIUM_ARGS = [
 ROLES = ("admin", "prescriber", "nurse", "therapist", "front_desk")
 PASSWORD = "e2e-Lantern-quietly-47"  # every test account's; each username is its role
 SERVER_LOG = pytest.StashKey[Path]()
+# Screenshots go to a temporary folder; KETACARE_REFRESH_SCREENSHOTS=1 writes the ones the docs
+# show into docs/screenshots instead (tests never change tracked files unless asked to).
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 SERVER = pytest.StashKey[Server]()
 
 
@@ -113,3 +117,11 @@ def server_shell(request: pytest.FixtureRequest, server: str) -> Callable[[str],
         return running.ketacare("shell", "-c", prelude + code).strip()
 
     return run
+
+
+@pytest.fixture(scope="session")
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where a browser test saves what a person should look at."""
+    if os.environ.get("KETACARE_REFRESH_SCREENSHOTS") == "1":
+        return DOCS_SCREENSHOTS
+    return tmp_path_factory.mktemp("screenshots")

@@ -6,6 +6,7 @@ import re
 import secrets
 from collections.abc import Callable
 from datetime import date, timedelta
+from pathlib import Path
 from string import ascii_lowercase
 
 import pytest
@@ -14,7 +15,6 @@ from playwright.sync_api import Page, expect
 pytestmark = pytest.mark.browser
 
 CHART_URL = re.compile(r"/patients/\d+/$")
-SCREENSHOT = "/tmp/ketacare-chart.png"  # noqa: S108  (for a human to look at)
 
 
 def fill_registration(page: Page, mrn: str, family_name: str, date_of_birth: str) -> None:
@@ -37,7 +37,7 @@ def search(page: Page, text: str = "", date_of_birth: str = "") -> None:
 
 
 def test_a_front_desk_clerk_registers_finds_and_opens_a_patient(
-    log_in: Callable[[str], Page], server: str
+    log_in: Callable[[str], Page], server: str, screenshots: Path
 ) -> None:
     page = log_in("front_desk")
     mrn, family_name = (
@@ -52,7 +52,7 @@ def test_a_front_desk_clerk_registers_finds_and_opens_a_patient(
     expect(page.locator(".ident")).to_contain_text(f"MRN {mrn}")
     expect(page.get_by_role("status")).to_have_text(f"Registered Marguerite {family_name} ({mrn}).")
     expect(page.locator("#support")).to_contain_text("Odile Quennell")
-    page.screenshot(path=SCREENSHOT, full_page=True)
+    page.screenshot(path=str(screenshots / "chart.png"), full_page=True)
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Patients").click()
     results = page.locator("#results")

@@ -10,15 +10,13 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-
 pytestmark = pytest.mark.browser
 
 SETUP = """
 import secrets
 from datetime import date, time
 from decimal import Decimal
-from ketacare.audit.services import Actor
+from ketacare.accounts.actor import Actor
 from ketacare.patients import services as patients
 from ketacare.plans import services as plans
 from tests.conftest import registration
@@ -43,7 +41,7 @@ def chart_is_drawn(page: Page, selector: str) -> None:
 
 
 def test_a_nurse_sees_the_planned_curve_and_compares_protocols(
-    log_in: Callable[[str], Page], server_shell: Callable[[str], str]
+    log_in: Callable[[str], Page], server_shell: Callable[[str], str], screenshots: Path
 ) -> None:
     plan_id = int(
         server_shell(SETUP.format(family="Novak" + secrets.token_hex(2))).splitlines()[-1]
@@ -55,7 +53,7 @@ def test_a_nurse_sees_the_planned_curve_and_compares_protocols(
     expect(section).to_contain_text("Domino (racemic ketamine, 3-compartment)")
     expect(section).to_contain_text("Krystal 1994")
     chart_is_drawn(page, "#predicted img")
-    section.screenshot(path=str(SCREENSHOTS / "pk-plan.png"))
+    section.screenshot(path=str(screenshots / "pk-plan.png"))
 
     section.get_by_role("link", name="Compare protocols").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Compare protocols")
@@ -64,4 +62,4 @@ def test_a_nurse_sees_the_planned_curve_and_compares_protocols(
     chart_is_drawn(page, "#comparison img")
     for label in ("iv 0.5 mg/kg over 40 min", "im 0.5 mg/kg", "oral 2 mg/kg", "esketamine 84 mg"):
         expect(page.locator("#comparison")).to_contain_text(label)
-    page.screenshot(path=str(SCREENSHOTS / "pk-compare.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "pk-compare.png"), full_page=True)

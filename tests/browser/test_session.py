@@ -14,8 +14,6 @@ from playwright.sync_api import Browser, Page, expect
 from tests.browser.conftest import PASSWORD
 from tests.browser.test_self_report import accessibility_violations
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-
 pytestmark = pytest.mark.browser
 
 SETUP = """
@@ -24,11 +22,11 @@ from datetime import date
 from decimal import Decimal
 from django.utils import timezone
 from ketacare.accounts.models import User
-from ketacare.audit.services import Actor
+from ketacare.accounts.actor import Actor
 from ketacare.measures import services as measures
 from ketacare.patients import services as patients
 from tests.conftest import registration
-from tests.sessions.builders import first_session, signed_plan
+from tests.supervised.builders import first_session, signed_plan
 system = Actor.system("e2e setup")
 patient = patients.register_patient(system, registration(
     mrn="E2E-" + secrets.token_hex(3).upper(), given_name="Elena", family_name="{family}"))
@@ -43,8 +41,8 @@ print(first_session(plan).pk)
 """
 
 TRAVEL = """
-from ketacare.sessions.models import Session
-from tests.sessions.builders import shift
+from ketacare.supervised.models import Session
+from tests.supervised.builders import shift
 shift(Session.objects.get(pk={pk}), {minutes})
 """
 
@@ -81,6 +79,7 @@ def assert_accessible(browser: Browser, server: str, paths: list[str]) -> None:
 
 def test_a_nurse_runs_an_esketamine_session_from_check_in_to_discharge(
     log_in: Callable[[str], Page],
+    screenshots: Path,
     server_shell: Callable[[str], str],
     browser: Browser,
     server: str,
@@ -138,7 +137,7 @@ def test_a_nurse_runs_an_esketamine_session_from_check_in_to_discharge(
     alarm = card.get_by_test_id("alarm")
     expect(alarm).to_contain_text("Hypertension: blood pressure 186/112 mmHg")
     expect(card).to_have_class("chair chair-alarm")
-    page.screenshot(path=str(SCREENSHOTS / "monitor-alarm.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "monitor-alarm.png"), full_page=True)
     assert_accessible(browser, server, ["/monitor/", f"/sessions/{pk}/"])
     action = "Rested 10 min, BP rechecked 150/92, prescriber informed"
     card.get_by_placeholder("Action taken").fill(action)
@@ -192,4 +191,4 @@ def test_a_nurse_runs_an_esketamine_session_from_check_in_to_discharge(
     sign = page.locator(".rems-sign")
     expect(sign).to_contain_text("Healthcare setting ZIP")  # the e2e site has no address set
     expect(sign.get_by_role("button", name="Sign the form")).to_be_disabled()
-    page.screenshot(path=str(SCREENSHOTS / "rems-form.png"), full_page=True)
+    page.screenshot(path=str(screenshots / "rems-form.png"), full_page=True)

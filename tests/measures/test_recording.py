@@ -7,9 +7,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from ketacare.accounts.actor import Actor
 from ketacare.accounts.models import User
 from ketacare.audit.models import AuditEvent
-from ketacare.audit.services import Actor
 from ketacare.clinical import instruments
 from ketacare.measures import services
 from ketacare.measures.models import ItemAnswer, Response, SafetyAlert

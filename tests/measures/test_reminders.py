@@ -12,9 +12,9 @@ from django.core import mail
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from ketacare.accounts.actor import Actor
 from ketacare.audit.models import AuditEvent
 from ketacare.audit.selectors import verify_chain
-from ketacare.audit.services import Actor
 from ketacare.measures import reminders, services
 from ketacare.measures.management.commands import worker
 from ketacare.measures.models import AssessmentRequest

@@ -10,10 +10,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from ketacare.accounts.actor import Actor
 from ketacare.accounts.models import User
 from ketacare.audit.models import AuditEvent, Channel
 from ketacare.audit.selectors import verify_chain
-from ketacare.audit.services import Actor
 from ketacare.measures.models import AssessmentRequest, Schedule
 from ketacare.measures.schedules import create_schedule, deactivate_schedule, record_dose
 from ketacare.patients.models import Patient

@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.utils import timezone
 
+from ketacare.accounts.actor import Actor
 from ketacare.audit.models import AuditEvent
-from ketacare.audit.services import Actor
 from ketacare.measures import services
 from ketacare.measures.models import AssessmentRequest, Response, SafetyAlert
 from ketacare.patients.models import Patient

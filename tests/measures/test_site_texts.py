@@ -8,8 +8,8 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
 
+from ketacare.accounts.actor import Actor
 from ketacare.audit.models import AuditEvent
-from ketacare.audit.services import Actor
 from ketacare.clinical import instruments
 from ketacare.measures import services
 from ketacare.measures.texts import has_patient_text, texts_for

@@ -7,9 +7,9 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from ketacare.accounts.actor import Actor
 from ketacare.accounts.models import User
 from ketacare.audit.models import AuditEvent
-from ketacare.audit.services import Actor
 from ketacare.measures import selectors, services
 from ketacare.patients.models import Patient
 from tests.conftest import login

@@ -29,7 +29,7 @@ SMS_LINE = re.compile(r"^\[request (\d+)\] SMS to \+1 555 201 3344: ", re.MULTIL
 SEED = f"""
 import datetime, json
 from django.utils import timezone
-from ketacare.audit.services import Actor
+from ketacare.accounts.actor import Actor
 from ketacare.measures.models import AssessmentRequest
 from ketacare.patients import services
 

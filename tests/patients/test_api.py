@@ -9,9 +9,9 @@ from django.test import Client
 from django.utils import timezone
 
 from ketacare.accounts import services as accounts
+from ketacare.accounts.actor import Actor
 from ketacare.accounts.models import ApiToken, User
 from ketacare.audit.models import AuditEvent
-from ketacare.audit.services import Actor
 from ketacare.patients.models import Patient
 from tests.conftest import login
 

@@ -7,9 +7,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from ketacare.accounts.actor import Actor
 from ketacare.audit.models import AuditEvent
 from ketacare.audit.selectors import verify_chain
-from ketacare.audit.services import Actor
 from ketacare.patients import services
 from ketacare.patients.models import Allergy, Diagnosis, Patient
 from ketacare.patients.selectors import SearchQuery

@@ -8,13 +8,12 @@ from datetime import date, time
 import pytest
 from django.test import Client
 
+from ketacare.accounts.actor import Actor
 from ketacare.accounts.models import User
 from ketacare.accounts.roles import Role
-from ketacare.audit.services import Actor
 from ketacare.patients.models import Patient
-from ketacare.pk import selectors
 from ketacare.pk.charts import planned_dose_chart
-from ketacare.plans import services
+from ketacare.plans import selectors, services
 from ketacare.plans.models import TreatmentPlan
 from tests.conftest import login
 

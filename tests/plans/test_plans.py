@@ -8,9 +8,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
 
+from ketacare.accounts.actor import Actor
 from ketacare.accounts.models import User
 from ketacare.audit.models import AuditEvent
-from ketacare.audit.services import Actor
 from ketacare.clinical import protocols
 from ketacare.patients.models import Patient
 from ketacare.plans import selectors, services

@@ -8,9 +8,9 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.utils import timezone
 
+from ketacare.accounts.actor import Actor
 from ketacare.accounts.models import User
 from ketacare.audit.models import AuditEvent
-from ketacare.audit.services import Actor
 from ketacare.measures.services import record_response
 from ketacare.patients.models import Patient
 from ketacare.plans import services, titration

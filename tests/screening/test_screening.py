@@ -7,9 +7,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
 
+from ketacare.accounts.actor import Actor
 from ketacare.accounts.models import User
 from ketacare.audit.models import AuditEvent
-from ketacare.audit.services import Actor
 from ketacare.clinical import eligibility
 from ketacare.patients import services as patients
 from ketacare.patients.models import Patient

@@ -12,7 +12,7 @@ from ketacare.accounts.models import User
 from ketacare.accounts.roles import Perm
 
 if TYPE_CHECKING:
-    from ketacare.audit.services import Actor
+    from ketacare.accounts.actor import Actor
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -38,5 +38,5 @@ class PermissionMiddleware:
             return redirect_to_login(request.get_full_path())
         perm = permission_of(view)
         if perm is None or not request.user.can(perm):
-            return render(request, "core/forbidden.html", {"perm": perm}, status=403)
+            return render(request, "lib/forbidden.html", {"perm": perm}, status=403)
         return None

@@ -7,10 +7,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from ketacare.accounts.actor import Actor
 from ketacare.accounts.models import ApiToken, User
 from ketacare.accounts.roles import Role
 from ketacare.audit.models import Action
-from ketacare.audit.services import Actor, record, snapshot
+from ketacare.audit.services import record, snapshot
 
 USER_AUDITED = ("username", "first_name", "last_name", "email", "role", "is_active")
 TOKEN_PREFIX = "kc_"  # noqa: S105 (a marker, not a secret)

@@ -9,9 +9,10 @@ from django.db import transaction
 from django.dispatch import receiver
 from django.http import HttpRequest
 
+from ketacare.accounts.actor import Actor
 from ketacare.accounts.models import User
 from ketacare.audit.models import Action, Channel
-from ketacare.audit.services import Actor, record
+from ketacare.audit.services import record
 
 
 def _ip(request: HttpRequest | None) -> str | None:

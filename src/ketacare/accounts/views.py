@@ -9,11 +9,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from ketacare.accounts import selectors, services
 from ketacare.accounts.access import StaffRequest, public, requires
+from ketacare.accounts.actor import Actor
 from ketacare.accounts.forms import StaffForm, TokenForm
 from ketacare.accounts.models import ApiToken, User
 from ketacare.accounts.roles import GRANTS, Perm
-from ketacare.audit.services import Actor
-from ketacare.core.forms import add_errors
+from ketacare.lib.forms import show_errors
 
 login = public(
     auth_views.LoginView.as_view(
@@ -34,7 +34,7 @@ def tokens(request: StaffRequest) -> HttpResponse:
             )
             form = TokenForm()
         except ValidationError as exc:
-            add_errors(form, exc)
+            show_errors(request, exc, form)
     return render(
         request,
         "accounts/tokens.html",
@@ -61,7 +61,7 @@ def staff(request: StaffRequest) -> HttpResponse:
             messages.success(request, f"Account {user.username} created with role {user.role}.")
             return redirect("accounts:staff")
         except ValidationError as exc:
-            add_errors(form, exc)
+            show_errors(request, exc, form)
     return render(
         request, "accounts/staff.html", {"form": form, "staff": selectors.staff(), "grants": GRANTS}
     )

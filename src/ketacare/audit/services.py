@@ -4,55 +4,35 @@ inside its own transaction, so the change and its event commit or roll back toge
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, Protocol
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import models, transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
 from ketacare.audit import chain
 from ketacare.audit.models import Action, AuditEvent, ChainHead, Channel
-
-if TYPE_CHECKING:
-    from ketacare.accounts.models import User
-    from ketacare.patients.models import Patient
 
 
 class NotInTransaction(RuntimeError):
     """An audit event must be written in the transaction of the change it records."""
 
 
-@dataclass(frozen=True)
-class Actor:
-    """Who is acting, and through which door."""
-
-    user: User | None
-    channel: Channel
-    ip_address: str | None = None
-    label: str = ""
-
-    @classmethod
-    def from_request(cls, request: HttpRequest, channel: Channel = Channel.WEB) -> Actor:
-        user = cast("User", getattr(request, "auth", None) or request.user)
-        return cls(
-            user=user if user.is_authenticated else None,
-            channel=channel,
-            ip_address=request.META.get("REMOTE_ADDR"),
-        )
-
-    @classmethod
-    def system(cls, label: str) -> Actor:
-        return cls(user=None, channel=Channel.CLI, label=label)
+class Acting(Protocol):
+    """Who is acting, as the audit trail needs it (:class:`ketacare.accounts.actor.Actor` is
+    the one implementation; the audit app stands below accounts and names no account type)."""
 
     @property
-    def name(self) -> str:
-        if self.user is not None:
-            return f"{self.user.username} ({self.user.role})"
-        return self.label or "system"
+    def user(self) -> AbstractBaseUser | None: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def channel(self) -> Channel: ...
+    @property
+    def ip_address(self) -> str | None: ...
 
 
 def jsonable(value: Any) -> Any:
@@ -85,12 +65,12 @@ def diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[dict[str, Any]
 
 
 def record(
-    actor: Actor,
+    actor: Acting,
     action: Action,
     entity: models.Model | None = None,
     *,
     entity_type: str = "",
-    patient: Patient | None = None,
+    patient: models.Model | None = None,
     old: Mapping[str, Any] | None = None,
     new: Mapping[str, Any] | None = None,
 ) -> AuditEvent:
@@ -100,9 +80,9 @@ def record(
     event = AuditEvent(
         seq=head.seq + 1,
         occurred_at=timezone.now(),
-        actor=actor.user,
+        actor_id=actor.user.pk if actor.user is not None else None,
         actor_label=actor.name,
-        patient=patient,
+        patient_id=patient.pk if patient is not None else None,
         action=action.value,
         entity_type=entity_type or (entity._meta.model_name or "" if entity is not None else ""),
         entity_id=str(entity.pk) if entity is not None else "",

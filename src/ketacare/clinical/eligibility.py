@@ -100,6 +100,7 @@ class InvalidCase(ValueError):
     def __init__(self, field: str, problem: str) -> None:
         super().__init__(f"{field}: {problem}")
         self.field = field
+        self.problem = problem
 
 
 class InvalidRuleSet(ValueError):

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from ketacare.clinical import instruments
 from ketacare.clinical.instruments import Instrument
+from ketacare.lib.fields import DateInput
 from ketacare.measures.models import Context
 from ketacare.measures.texts import Texts
 
@@ -127,9 +128,7 @@ class ScheduleForm(forms.Form):
     hours_after_session = forms.CharField(
         required=False, help_text="After-session part: hours after each dose, e.g. 4, 24"
     )
-    starts_on = forms.DateField(
-        initial=timezone.localdate, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    starts_on = forms.DateField(initial=timezone.localdate, widget=DateInput())
 
     def __init__(self, *args: Any, available: list[Instrument], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -9,6 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from ketacare.clinical import instruments
+from ketacare.lib.fields import enum_choices
 from ketacare.patients.models import Patient
 
 
@@ -24,11 +25,6 @@ class Context(StrEnum):
 class Source(StrEnum):
     STAFF = "staff"
     SELF_REPORT = "self_report"
-
-
-def enum_choices(enum: type[StrEnum]) -> list[tuple[str, str]]:
-    """Choices for a coded field: each value, labelled with spaces for underscores."""
-    return [(m.value, m.value.replace("_", " ")) for m in enum]
 
 
 def instrument_choices() -> list[tuple[str, str]]:

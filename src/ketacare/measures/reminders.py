@@ -46,8 +46,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from ketacare.accounts.actor import Actor
 from ketacare.audit.models import Action
-from ketacare.audit.services import Actor, record
+from ketacare.audit.services import record
 from ketacare.measures.models import AssessmentRequest, digest
 from ketacare.measures.services import new_secret
 

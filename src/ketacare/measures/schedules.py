@@ -16,8 +16,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from ketacare.accounts.actor import Actor
 from ketacare.audit.models import Action
-from ketacare.audit.services import Actor, record
+from ketacare.audit.services import record
 from ketacare.clinical.schedules import (
     EVERY_DAYS,
     FOR_WEEKS,

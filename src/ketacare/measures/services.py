@@ -9,7 +9,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -17,9 +16,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from ketacare.accounts.access import require
+from ketacare.accounts.actor import Actor
 from ketacare.accounts.roles import Perm
 from ketacare.audit.models import Action
-from ketacare.audit.services import Actor, record
+from ketacare.audit.services import record
 from ketacare.clinical import instruments
 from ketacare.measures.models import (
     AlertFlag,
@@ -34,9 +34,6 @@ from ketacare.measures.models import (
 )
 from ketacare.measures.texts import has_patient_text
 from ketacare.patients.models import Patient
-
-if TYPE_CHECKING:
-    from ketacare.sessions.models import Session
 
 # Unambiguous characters (no 0/O, 1/I/L) so a code read aloud or typed on a tablet survives.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -81,7 +78,7 @@ def record_response(
     hours_after_dose: Decimal | None = None,
     source: Source = Source.STAFF,
     request: AssessmentRequest | None = None,
-    session: Session | None = None,
+    session_id: int | None = None,
 ) -> Response:
     """Store a response item by item, audit it, and raise an alert for any suicide-risk flag."""
     try:
@@ -104,7 +101,7 @@ def record_response(
         source=source,
         entered_by=actor.user,
         request=request,
-        session=session,
+        session_id=session_id,
     )
     ItemAnswer.objects.bulk_create(
         ItemAnswer(response=response, item=n, value=v) for n, v in enumerate(values, start=1)
@@ -122,7 +119,7 @@ def record_response(
             "hours_after_dose": hours_after_dose,
             "completed_at": completed_at,
             "source": source,
-            "session": session.pk if session else None,
+            "session": session_id,
             "answers": list(values),
             "total": result.total,
             "flags": list(result.flags),
@@ -346,3 +343,9 @@ def submit_self_report(
         new={"completed_at": now},
     )
     return responses
+
+
+@transaction.atomic
+def view_measures(actor: Actor, patient: Patient) -> None:
+    """Audit a read of the chart's measures section (trends, scores, alerts)."""
+    record(actor, Action.VIEW, patient, patient=patient, new={"sections": "measures"})

@@ -4,7 +4,6 @@ from ketacare.measures import views
 
 app_name = "measures"
 urlpatterns = [
-    path("dashboard/", views.dashboard, name="dashboard"),
     path("patients/<int:patient_id>/measures/", views.patient_measures, name="patient_measures"),
     path(
         "patients/<int:patient_id>/measures/<str:instrument_id>/new/",

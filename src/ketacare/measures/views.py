@@ -3,20 +3,17 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ketacare.accounts.access import StaffRequest, public, requires
+from ketacare.accounts.actor import Actor
 from ketacare.accounts.roles import Perm
-from ketacare.audit.models import Action
-from ketacare.audit.services import Actor, record
 from ketacare.clinical import instruments
-from ketacare.core.forms import add_errors
-from ketacare.core.views import next_url
+from ketacare.lib.forms import show_errors
+from ketacare.lib.redirects import next_url
 from ketacare.measures import schedules, selectors, services
 from ketacare.measures.forms import (
     CloseAlertForm,
@@ -31,7 +28,6 @@ from ketacare.measures.forms import (
 from ketacare.measures.models import AssessmentRequest, SafetyAlert, Schedule
 from ketacare.measures.texts import texts_for
 from ketacare.patients.models import Patient
-from ketacare.sessions import rems
 
 SESSION_KEY = "ketacare_self_report"
 
@@ -47,14 +43,7 @@ def _instrument(instrument_id: str) -> instruments.Instrument:
 def patient_measures(request: StaffRequest, patient_id: int) -> HttpResponse:
     """The chart's measures section (loaded by htmx): trends, scores, alerts. Audited."""
     patient = get_object_or_404(Patient, pk=patient_id)
-    with transaction.atomic():
-        record(
-            Actor.from_request(request),
-            Action.VIEW,
-            patient,
-            patient=patient,
-            new={"sections": "measures"},
-        )
+    services.view_measures(Actor.from_request(request), patient)
     return render(
         request,
         "measures/_patient_measures.html",
@@ -94,7 +83,7 @@ def record_response(request: StaffRequest, patient_id: int, instrument_id: str) 
             # e.g. back to the session page's pre-dose gate
             return redirect(next_url(request, request.GET.get("next", ""), chart))
         except ValidationError as exc:
-            add_errors(form, exc)
+            show_errors(request, exc, form)
     return render(
         request,
         "measures/record.html",
@@ -121,7 +110,7 @@ def issue_request(request: StaffRequest, patient_id: int) -> HttpResponse:
                 hours_after_dose=form.cleaned_data["hours_after_dose"],
             )
         except ValidationError as exc:
-            add_errors(form, exc)
+            show_errors(request, exc, form)
     link = (
         request.build_absolute_uri(reverse("self_report:link", args=[issued.token]))
         if issued
@@ -159,7 +148,7 @@ def patient_schedules(request: StaffRequest, patient_id: int) -> HttpResponse:
             messages.success(request, "Schedule created.")
             return redirect("measures:schedules", patient_id=patient.pk)
         except ValidationError as exc:
-            add_errors(form, exc)
+            show_errors(request, exc, form)
     return render(
         request,
         "measures/schedules.html",
@@ -180,7 +169,7 @@ def stop_schedule(request: StaffRequest, schedule_id: int) -> HttpResponse:
         schedules.deactivate_schedule(Actor.from_request(request), schedule)
         messages.success(request, "Schedule stopped; its unsent questionnaires were withdrawn.")
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        show_errors(request, exc)
     return redirect("measures:schedules", patient_id=schedule.patient_id)
 
 
@@ -200,7 +189,7 @@ def record_dose(request: StaffRequest, patient_id: int) -> HttpResponse:
                 f"questionnaire{'s' if len(created) != 1 else ''} scheduled.",
             )
         except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+            show_errors(request, exc)
     else:
         messages.error(request, "Give the dosing time.")
     return redirect("measures:schedules", patient_id=patient.pk)
@@ -216,36 +205,15 @@ def close_alert(request: StaffRequest, alert_id: int) -> HttpResponse:
             services.close_alert(Actor.from_request(request), alert, form.cleaned_data["note"])
             messages.success(request, "Alert closed.")
         except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+            show_errors(request, exc)
     else:
         messages.error(request, "To close an alert, say what was done (at least 10 characters).")
-    return redirect(request.POST.get("next") or reverse("patients:chart", args=[alert.patient_id]))
-
-
-@requires(Perm.DASHBOARD_VIEW)
-def dashboard(request: StaffRequest) -> HttpResponse:
-    alerts = list(selectors.alerts_for(request.user))
-    overdue = list(selectors.overdue_requests(request.user))
-    can_see_sessions = request.user.can(Perm.SESSION_VIEW)
-    rems_due = (
-        rems.open_due_list(Actor.from_request(request), timezone.localdate())
-        if can_see_sessions
-        else []
-    )
-    with transaction.atomic():  # the dashboard reveals patients: audit which
-        record(
-            Actor.from_request(request),
-            Action.VIEW,
-            entity_type="dashboard",
-            new={
-                "alerts": [a.patient.mrn for a in alerts],
-                "overdue": [r.patient.mrn for r in overdue],
-            },
+    return redirect(
+        next_url(
+            request,
+            request.POST.get("next", ""),
+            reverse("patients:chart", args=[alert.patient_id]),
         )
-    return render(
-        request,
-        "measures/dashboard.html",
-        {"alerts": alerts, "overdue": overdue, "close_form": CloseAlertForm(), "due": rems_due},
     )
 
 

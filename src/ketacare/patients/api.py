@@ -9,11 +9,11 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
+from ketacare.accounts.actor import Actor
 from ketacare.accounts.api_auth import allow
 from ketacare.accounts.models import User
 from ketacare.accounts.roles import Perm
 from ketacare.audit.models import Channel
-from ketacare.audit.services import Actor
 from ketacare.patients import schemas, selectors, services
 from ketacare.patients.models import Patient
 from ketacare.patients.selectors import Chart, SearchQuery

@@ -6,11 +6,8 @@ from django import forms
 from django.utils import timezone
 
 from ketacare.clinical import icd10
+from ketacare.lib.fields import DateInput
 from ketacare.patients.models import Allergy, BodyMeasurement, Diagnosis, Medication, Patient
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
 
 
 class PatientForm(forms.ModelForm[Patient]):

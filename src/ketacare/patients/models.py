@@ -14,6 +14,7 @@ from django.utils import timezone
 from ketacare.accounts.roles import Role
 from ketacare.clinical import icd10
 from ketacare.clinical.anthropometrics import age_on, bmi
+from ketacare.lib.fields import enum_choices, phone_validator
 
 
 class Sex(StrEnum):
@@ -58,16 +59,6 @@ class Severity(StrEnum):
     MODERATE = "moderate"
     SEVERE = "severe"
     UNKNOWN = "unknown"
-
-
-def _choices(enum: type[StrEnum]) -> list[tuple[str, str]]:
-    return [(m.value, m.value) for m in enum]
-
-
-phone_validator = RegexValidator(
-    r"^\+?[0-9 ()./-]{6,25}$",
-    "Enter a phone number: digits, spaces, + ( ) - . / (6 to 25 characters).",
-)
 
 
 def not_in_future(value: Any) -> None:
@@ -136,7 +127,7 @@ class Patient(Audited):
     family_name = models.CharField(max_length=100)
     preferred_name = models.CharField(max_length=100, blank=True)
     date_of_birth = models.DateField(validators=[plausible_birth_date])
-    sex = models.CharField("sex assigned at birth", max_length=10, choices=_choices(Sex))
+    sex = models.CharField("sex assigned at birth", max_length=10, choices=enum_choices(Sex))
     gender_identity = models.CharField(max_length=60, blank=True)
     pronouns = models.CharField(max_length=30, blank=True)
 
@@ -252,7 +243,7 @@ class Diagnosis(PatientEntry):
     description = models.CharField(max_length=200, blank=True)
     is_primary = models.BooleanField("primary diagnosis", default=False)
     status = models.CharField(
-        max_length=10, choices=_choices(DiagnosisStatus), default=DiagnosisStatus.ACTIVE
+        max_length=10, choices=enum_choices(DiagnosisStatus), default=DiagnosisStatus.ACTIVE
     )
     diagnosed_on = models.DateField(null=True, blank=True, validators=[not_in_future])
     created_at = models.DateTimeField(auto_now_add=True)
@@ -291,8 +282,8 @@ class Medication(PatientEntry):
     dose_amount = models.DecimalField(
         max_digits=8, decimal_places=3, validators=[MinValueValidator(Decimal("0.001"))]
     )
-    dose_unit = models.CharField(max_length=10, choices=_choices(DoseUnit))
-    frequency = models.CharField(max_length=30, choices=_choices(Frequency))
+    dose_unit = models.CharField(max_length=10, choices=enum_choices(DoseUnit))
+    frequency = models.CharField(max_length=30, choices=enum_choices(Frequency))
     started_on = models.DateField(null=True, blank=True, validators=[not_in_future])
     notes = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -314,7 +305,9 @@ class Allergy(PatientEntry):
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="allergies")
     substance = models.CharField(max_length=120)
     reaction = models.CharField(max_length=200, blank=True)
-    severity = models.CharField(max_length=10, choices=_choices(Severity), default=Severity.UNKNOWN)
+    severity = models.CharField(
+        max_length=10, choices=enum_choices(Severity), default=Severity.UNKNOWN
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     AUDITED_FIELDS = ("substance", "reaction", "severity")

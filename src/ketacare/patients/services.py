@@ -10,9 +10,10 @@ from typing import Any, TypeVar
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from ketacare.accounts.actor import Actor
 from ketacare.accounts.roles import Perm
 from ketacare.audit.models import Action
-from ketacare.audit.services import Actor, diff, record, snapshot
+from ketacare.audit.services import diff, record, snapshot
 from ketacare.clinical import icd10
 from ketacare.patients import selectors
 from ketacare.patients.models import (

@@ -12,10 +12,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ketacare.accounts.access import StaffRequest, requires
+from ketacare.accounts.actor import Actor
 from ketacare.accounts.roles import Perm
-from ketacare.audit.services import Actor
 from ketacare.clinical import icd10
-from ketacare.core.forms import add_errors
+from ketacare.lib.forms import show_errors
 from ketacare.patients import services
 from ketacare.patients.forms import ENTRY_FORMS, PatientForm, SearchForm
 from ketacare.patients.models import Patient, PatientEntry
@@ -47,7 +47,7 @@ def register(request: StaffRequest) -> HttpResponse:
             messages.success(request, f"Registered {patient.full_name} ({patient.mrn}).")
             return redirect("patients:chart", patient_id=patient.pk)
         except ValidationError as exc:
-            add_errors(form, exc)
+            show_errors(request, exc, form)
     return render(request, "patients/form.html", {"form": form, "title": "Register a patient"})
 
 
@@ -62,7 +62,7 @@ def edit(request: StaffRequest, patient_id: int) -> HttpResponse:
             messages.success(request, "Saved.")
             return redirect("patients:chart", patient_id=patient.pk)
         except ValidationError as exc:
-            add_errors(form, exc)
+            show_errors(request, exc, form)
     return render(
         request,
         "patients/form.html",
@@ -111,7 +111,7 @@ def _add_entry_view(kind: str) -> Callable[[StaffRequest, int], HttpResponse]:
                 messages.success(request, f"Added to {kind}.")
                 return redirect(f"{patient_chart_url(patient)}#{kind}")
             except ValidationError as exc:
-                add_errors(form, exc)
+                show_errors(request, exc, form)
         return chart(request, patient_id, bound={kind: form})
 
     add.__name__ = f"add_{kind}"
@@ -139,7 +139,7 @@ def no_known_allergies(request: StaffRequest, patient_id: int) -> HttpResponse:
         services.update_patient(Actor.from_request(request), patient, {"no_known_allergies": True})
         messages.success(request, "Recorded: no known allergies.")
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        show_errors(request, exc)
     return redirect(f"{patient_chart_url(patient)}#allergies")
 
 

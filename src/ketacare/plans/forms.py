@@ -8,6 +8,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from ketacare.clinical import instruments, protocols
+from ketacare.lib.fields import DateInput
 from ketacare.plans.models import Basis
 from ketacare.plans.selectors import latest_clinic_protocols
 
@@ -26,9 +27,7 @@ class PlanForm(forms.Form):
         initial=Basis.ACTUAL.value,
         help_text="Dosing weight: actual, ideal (Devine) or adjusted.",
     )
-    start_on = forms.DateField(
-        initial=timezone.localdate, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    start_on = forms.DateField(initial=timezone.localdate, widget=DateInput())
     weekdays = forms.TypedMultipleChoiceField(
         choices=WEEKDAYS,
         coerce=int,
@@ -76,7 +75,7 @@ class SignPlanForm(forms.Form):
 
 
 class MoveForm(forms.Form):
-    scheduled_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    scheduled_on = forms.DateField(widget=DateInput())
     chair = forms.ChoiceField()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

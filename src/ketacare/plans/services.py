@@ -14,9 +14,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from ketacare.accounts.access import require
+from ketacare.accounts.actor import Actor
 from ketacare.accounts.roles import Perm
 from ketacare.audit.models import Action
-from ketacare.audit.services import Actor, record
+from ketacare.audit.services import record
 from ketacare.clinical import dosing, instruments, protocols
 from ketacare.patients.models import Patient
 from ketacare.plans.models import (

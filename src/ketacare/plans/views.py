@@ -11,12 +11,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ketacare.accounts.access import StaffRequest, requires
+from ketacare.accounts.actor import Actor
 from ketacare.accounts.roles import Perm
-from ketacare.audit.services import Actor
 from ketacare.clinical import protocols
-from ketacare.core.forms import add_errors
+from ketacare.lib.forms import show_errors
 from ketacare.patients.models import Patient
-from ketacare.pk.selectors import plan_chart
 from ketacare.plans import selectors, services, titration
 from ketacare.plans.forms import (
     CancelForm,
@@ -28,6 +27,7 @@ from ketacare.plans.forms import (
     TitrationForm,
 )
 from ketacare.plans.models import PlannedSession, TitrationReview, TreatmentPlan
+from ketacare.plans.selectors import plan_chart
 from ketacare.screening.selectors import current_signed_screening
 
 
@@ -54,7 +54,7 @@ def new_plan(request: StaffRequest, patient_id: int) -> HttpResponse:
             plan = services.create_plan(Actor.from_request(request), patient, _request(form))
             return redirect("plans:detail", plan_id=plan.pk)
         except ValidationError as exc:
-            add_errors(form, exc)
+            show_errors(request, exc, form)
     return render(
         request,
         "plans/form.html",
@@ -83,7 +83,7 @@ def revise(request: StaffRequest, plan_id: int) -> HttpResponse:
             )
             return redirect("plans:detail", plan_id=new.pk)
         except ValidationError as exc:
-            add_errors(form, exc)
+            show_errors(request, exc, form)
     return render(
         request,
         "plans/form.html",
@@ -126,7 +126,7 @@ def sign(request: StaffRequest, plan_id: int) -> HttpResponse:
         messages.success(request, "Plan signed.")
         return redirect("plans:detail", plan_id=plan.pk)
     except ValidationError as exc:
-        add_errors(form, exc)
+        show_errors(request, exc, form)
     return detail(request, plan_id, form=form)
 
 
@@ -145,7 +145,7 @@ def move(request: StaffRequest, session_id: int) -> HttpResponse:
             )
             messages.success(request, f"Session {session.number} moved.")
         except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+            show_errors(request, exc)
     else:
         messages.error(request, "Give a date and a chair.")
     return redirect("plans:detail", plan_id=session.plan_id)
@@ -160,7 +160,7 @@ def cancel(request: StaffRequest, session_id: int) -> HttpResponse:
         services.cancel_session(Actor.from_request(request), session, form.data.get("reason", ""))
         messages.success(request, f"Session {session.number} cancelled.")
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        show_errors(request, exc)
     return redirect("plans:detail", plan_id=session.plan_id)
 
 
@@ -222,7 +222,7 @@ def protocol_edit(request: StaffRequest, protocol_id: str) -> HttpResponse:
             messages.success(request, f"Saved {saved.slug} version {saved.version}.")
             return redirect("plans:protocols")
         except ValidationError as exc:
-            add_errors(form, exc)
+            show_errors(request, exc, form)
     return render(
         request, "plans/protocol_form.html", {"form": form, "protocol_id": protocol_id, "row": row}
     )
@@ -246,7 +246,7 @@ def titration_review(request: StaffRequest, plan_id: int) -> HttpResponse:
                 peak_diastolic=d["peak_diastolic"],
             )
         except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+            show_errors(request, exc)
     else:
         messages.error(request, "Check the titration form: " + form.errors.as_text())
     return redirect(f"{reverse('plans:detail', args=[plan.pk])}#titration")
@@ -264,7 +264,7 @@ def titration_decide(request: StaffRequest, review_id: int) -> HttpResponse:
             request.POST.get("note", ""),
         )
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        show_errors(request, exc)
         return redirect(f"{reverse('plans:detail', args=[row.plan_id])}#titration")
     if decided.resulting_plan is not None:
         messages.success(request, "Accepted: the new dose is in a draft version to sign.")

@@ -10,9 +10,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from ketacare.accounts.access import require
+from ketacare.accounts.actor import Actor
 from ketacare.accounts.roles import Perm
 from ketacare.audit.models import Action
-from ketacare.audit.services import Actor, diff, record
+from ketacare.audit.services import diff, record
 from ketacare.clinical import eligibility
 from ketacare.patients.models import Patient
 from ketacare.screening import selectors
@@ -50,7 +51,7 @@ def run_screening(actor: Actor, patient: Patient) -> Screening:
     try:
         result = eligibility.screen(eligibility.parse_case(case))
     except eligibility.InvalidCase as exc:
-        raise ValidationError({exc.field: str(exc)}) from exc
+        raise ValidationError({exc.field: exc.problem}) from exc
     screening = Screening.objects.create(
         patient=patient,
         case=case,

@@ -9,10 +9,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ketacare.accounts.access import StaffRequest, requires
+from ketacare.accounts.actor import Actor
 from ketacare.accounts.roles import Perm
-from ketacare.audit.services import Actor
 from ketacare.clinical import eligibility
-from ketacare.core.forms import add_errors
+from ketacare.lib.forms import show_errors
 from ketacare.measures import selectors as measures
 from ketacare.measures.models import Response
 from ketacare.patients.models import Patient
@@ -110,8 +110,7 @@ def run(request: StaffRequest, patient_id: int) -> HttpResponse:
     try:
         screening = services.run_screening(Actor.from_request(request), patient)
     except ValidationError as exc:
-        for problems in exc.message_dict.values():  # each message names its field already
-            messages.error(request, " ".join(problems))
+        show_errors(request, exc)
         return redirect("screening:intake", patient_id=patient.pk, step="review")
     return redirect("screening:result", screening_id=screening.pk)
 
@@ -158,5 +157,5 @@ def sign(request: StaffRequest, screening_id: int) -> HttpResponse:
         messages.success(request, "Screening signed.")
         return redirect("screening:result", screening_id=screening.pk)
     except ValidationError as exc:
-        add_errors(form, exc)
+        show_errors(request, exc, form)
     return _result(request, screening, form, status_code=400)

@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ketacare.accounts import services
+from ketacare.accounts.actor import Actor
 from ketacare.accounts.roles import Role
-from ketacare.audit.services import Actor
 
 
 class Command(BaseCommand):

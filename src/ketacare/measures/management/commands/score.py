@@ -6,7 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ketacare.clinical import instruments
-from ketacare.core.jsonlines import open_input, results
+from ketacare.lib.jsonlines import open_input, results
 
 
 class Command(BaseCommand):

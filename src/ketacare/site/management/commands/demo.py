@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from ketacare.accounts.models import User
+from ketacare.site import demo
+
+
+class Command(BaseCommand):
+    help = "Seed the synthetic demo clinic (idempotent). Never run it on a real clinic's database."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="only when the database has no staff accounts yet",
+        )
+        parser.add_argument("--patients", type=int, default=demo.PATIENT_COUNT)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["if_empty"] and User.objects.exists():
+            self.stdout.write("database already has staff accounts; demo not seeded")
+            return
+        result = demo.seed(count=options["patients"])
+        self.stdout.write(
+            f"demo clinic: {result.staff_created} staff and "
+            f"{result.patients_created} patients created; "
+            f"{result.sessions_created} sessions in the chairs today (see /monitor/)"
+        )
+        self.stdout.write(
+            f"demo logins (password {demo.DEMO_PASSWORD!r}): "
+            + ", ".join(f"{u} ({r.value})" for u, r, _, _ in demo.STAFF)
+        )

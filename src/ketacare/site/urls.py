@@ -1,0 +1,22 @@
+"""The root URL configuration: the site's own pages, then each domain's under its prefix."""
+
+from django.urls import include, path
+
+from ketacare.site import views
+from ketacare.site.api import api
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("audit/", views.audit_trail, name="audit_trail"),
+    path("accounts/", include("ketacare.accounts.urls")),
+    path("patients/", include("ketacare.patients.urls")),
+    path("", include("ketacare.measures.urls")),
+    path("self-report/", include("ketacare.measures.self_report_urls")),
+    path("", include("ketacare.screening.urls")),
+    path("", include("ketacare.plans.urls")),
+    path("", include("ketacare.supervised.urls")),
+    path("pk/", include("ketacare.pk.urls")),
+    path("api/v1/", api.urls),
+]

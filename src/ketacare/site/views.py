@@ -1,0 +1,76 @@
+"""The site's own pages: home, the health check, and the pages that compose several domains
+(the care-team dashboard and the audit trail viewer)."""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.db import DatabaseError, connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+
+from ketacare.accounts.access import StaffRequest, public, requires
+from ketacare.accounts.actor import Actor
+from ketacare.accounts.roles import Perm
+from ketacare.audit import selectors as audit
+from ketacare.measures.forms import CloseAlertForm
+from ketacare.site import services
+from ketacare.site.forms import EventFilterForm
+
+
+@public
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect("patients:list" if request.user.is_authenticated else "accounts:login")
+
+
+@public
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return JsonResponse(
+            {"status": "unavailable", "database": "error", "reason": reason}, status=503
+        )
+    return JsonResponse({"status": "ok", "database": "ok"})
+
+
+@requires(Perm.DASHBOARD_VIEW)
+def dashboard(request: StaffRequest) -> HttpResponse:
+    board = services.open_dashboard(Actor.from_request(request), request.user, timezone.localdate())
+    return render(
+        request,
+        "site/dashboard.html",
+        {
+            "alerts": board.alerts,
+            "overdue": board.overdue,
+            "due": board.rems_due,
+            "close_form": CloseAlertForm(),
+        },
+    )
+
+
+@requires(Perm.AUDIT_VIEW)
+def audit_trail(request: StaffRequest) -> HttpResponse:
+    form = EventFilterForm(request.GET or None)
+    f = audit.EventFilter()
+    if form.is_valid():
+        d = form.cleaned_data
+        f = audit.EventFilter(
+            patient_id=d["patient"].pk if d["patient"] else None,
+            actor_id=d["actor"].pk if d["actor"] else None,
+            action=d["action"] or None,
+            since=d["since"],
+            until=d["until"],
+        )
+    events = audit.events(f) if not form.errors else audit.events(audit.EventFilter()).none()
+    page = Paginator(events, 100).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request, "site/audit_trail.html", {"form": form, "page": page, "query": query.urlencode()}
+    )

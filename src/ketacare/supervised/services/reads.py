@@ -1,0 +1,69 @@
+"""Reads that reveal patients, audited: the session page, the live monitor's polls (at most one
+event per viewer and patient every 15 minutes), a patient's sessions, and a bedside monitor's
+search for the session under way at its chair."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from ketacare.accounts.actor import Actor
+from ketacare.audit.models import Action, AuditEvent
+from ketacare.audit.services import record
+from ketacare.patients.models import Patient
+from ketacare.supervised import selectors
+from ketacare.supervised.models import (
+    Session,
+)
+
+# Reads that are audited -------------------------------------------------------------------
+
+MONITOR_AUDIT_EVERY = timedelta(minutes=15)
+
+
+@transaction.atomic
+def view_session(actor: Actor, session: Session) -> None:
+    record(actor, Action.VIEW, session, patient=session.patient, new={"page": "session"})
+
+
+@transaction.atomic
+def view_board(actor: Actor, sessions: Sequence[Session]) -> None:
+    """Audit polled reads (the live monitor, the session page's alarms): one event per patient
+    at most every 15 min per viewer, so a screen polling every few seconds does not flood the
+    trail."""
+    since = timezone.now() - MONITOR_AUDIT_EVERY
+    for session in sessions:
+        seen = AuditEvent.objects.filter(
+            actor=actor.user,
+            action=Action.VIEW,
+            entity_type="session",
+            entity_id=str(session.pk),
+            occurred_at__gte=since,
+        ).exists()
+        if not seen:
+            record(actor, Action.VIEW, session, patient=session.patient, new={"page": "monitor"})
+
+
+@transaction.atomic
+def view_patient_sessions(actor: Actor, patient: Patient) -> None:
+    record(actor, Action.VIEW, patient, patient=patient, new={"section": "sessions"})
+
+
+@transaction.atomic
+def find_active(actor: Actor, chair: str = "") -> list[Session]:
+    """The sessions under way (at ``chair`` if given), for a bedside monitor to find the session
+    it posts to; audited as a query with the session ids it revealed."""
+    sessions = selectors.active_sessions()
+    if chair:
+        sessions = sessions.filter(chair=chair)
+    found = list(sessions)
+    record(
+        actor,
+        Action.SEARCH,
+        entity_type="session",
+        new={"chair": chair, "results": [s.pk for s in found]},
+    )
+    return found

@@ -1,0 +1,462 @@
+"""The session page, its actions and the live monitor. Every action is POST -> one service ->
+message -> back to the page it came from (the session page or the monitor)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from ketacare.accounts.access import StaffRequest, requires
+from ketacare.accounts.actor import Actor
+from ketacare.accounts.roles import Perm
+from ketacare.clinical import monitoring
+from ketacare.clinical import session as rules
+from ketacare.clinical.session import State
+from ketacare.lib.forms import form_error_lines, show_errors
+from ketacare.lib.redirects import next_url
+from ketacare.patients.models import Patient
+from ketacare.plans.models import PlannedSession
+from ketacare.supervised import forms as f
+from ketacare.supervised import selectors
+from ketacare.supervised.models import AdverseEvent, Alarm, Session
+from ketacare.supervised.services import administration, lifecycle, observations, primitives, reads
+from ketacare.supervised.services import gate as pre_dose
+
+Action = Callable[[Actor, Session, dict[str, Any]], object]
+
+
+def _back(request: StaffRequest, session_id: int) -> str:
+    default = reverse("sessions:detail", args=[session_id])
+    return next_url(request, request.POST.get("next", ""), default)
+
+
+def _run(
+    request: StaffRequest,
+    session_id: int,
+    form: forms.BaseForm,
+    action: Action,
+    done: str,
+) -> HttpResponse:
+    session = get_object_or_404(Session, pk=session_id)
+    if not form.is_valid():
+        messages.error(request, form_error_lines(form))
+        return redirect(_back(request, session_id))
+    try:
+        action(Actor.from_request(request), session, form.cleaned_data)
+    except ValidationError as exc:
+        show_errors(request, exc)
+    except (primitives.GateNotPassed, primitives.DischargeRefused) as exc:
+        messages.error(request, f"Not yet: {exc}")
+    else:
+        messages.success(request, done)
+    return redirect(_back(request, session_id))
+
+
+# The page -----------------------------------------------------------------------------------
+
+
+@requires(Perm.SESSION_VIEW)
+@require_GET
+def detail(request: StaffRequest, session_id: int) -> HttpResponse:
+    planned = get_object_or_404(
+        PlannedSession.objects.select_related("plan__patient"), pk=session_id
+    )
+    session = Session.objects.filter(pk=session_id).first()
+    if session is None:
+        return render(request, "sessions/not_started.html", {"planned": planned})
+    reads.view_session(Actor.from_request(request), session)
+    return render(request, "sessions/detail.html", _page(request, session))
+
+
+def _page(request: StaffRequest, session: Session) -> dict[str, Any]:
+    now = timezone.now()
+    facts = selectors.gate_facts(session)
+    due, overdue = selectors.next_vitals(session, now)
+    rating = {i: f.RatingForm(instrument_id=i, prefix=i) for i in observations.RATED}
+    return {
+        "session": session,
+        "patient": session.patient,
+        "state": session.state,
+        "gate": rules.gate_items(facts),
+        "facts": facts,
+        "medication_changes": selectors.medication_changes(session),
+        "pk_chart": selectors.predicted_chart(session),
+        "unmet": rules.discharge_unmet(selectors.discharge_facts(session, now))
+        if session.dosing_started_at
+        else [],
+        "points": selectors.point_rows(session, now),
+        "due": due,
+        "overdue": overdue,
+        "summary": selectors.summary(session),
+        "vitals": session.vitals.order_by("-taken_at", "-id"),
+        "alarms": session.alarms.select_related("acknowledged_by").order_by("-raised_at"),
+        **_live(session, shown=None),
+        "ratings": selectors.ratings(session),
+        "events": session.adverse_events.all(),
+        "administrations": session.administrations.select_related("administered_by", "verified_by"),
+        "transitions": session.transitions.select_related("by"),
+        "next_device": session.administrations.count() + 1,
+        "devices": session.devices,
+        "forms": {
+            "gate": f.GateForm(initial=_gate_initial(session)),
+            "consent": f.ConsentForm(initial={"signed_on": timezone.localdate()}),
+            "weight": f.WeightForm(),
+            "vitals": f.VitalsForm(),
+            "note": f.NoteForm(),
+            "dose": f.DoseForm(user=request.user),
+            "end": f.EndDosingForm(initial={"ended_at": timezone.localtime()}),
+            "ae": f.AdverseEventForm(initial={"onset_at": timezone.localtime()}),
+            "reason": f.ReasonForm(),
+            "ack": f.AckForm(),
+            "rating": rating,
+        },
+        "alarm_rules": selectors.alarm_rules(),
+        "active": session.is_active,
+        "State": {s.name: s.value for s in State},
+    }
+
+
+def _gate_initial(session: Session) -> dict[str, object]:
+    fields = f.GateForm.base_fields
+    return {name: getattr(session, name) for name in fields}
+
+
+@requires(Perm.SESSION_RUN)
+@require_POST
+def check_in(request: StaffRequest, session_id: int) -> HttpResponse:
+    planned = get_object_or_404(PlannedSession, pk=session_id)
+    try:
+        pre_dose.check_in(Actor.from_request(request), planned)
+        messages.success(request, "Checked in.")
+    except ValidationError as exc:
+        show_errors(request, exc)
+    return redirect(_back(request, session_id))
+
+
+def _live(session: Session, shown: int | None) -> dict[str, Any]:
+    count = session.vitals.count()
+    return {
+        "session": session,
+        "open_alarms": session.alarms.filter(acknowledged_at__isnull=True).select_related("vital"),
+        "vitals_count": count,
+        "shown_vitals": count if shown is None else shown,
+    }
+
+
+@requires(Perm.SESSION_VIEW)
+@require_GET
+def live(request: StaffRequest, session_id: int) -> HttpResponse:
+    """The session page's polled part: open alarms, and whether new readings have arrived."""
+    session = get_object_or_404(Session, pk=session_id)
+    reads.view_board(Actor.from_request(request), [session])
+    shown = request.GET.get("shown", "")
+    context = _live(session, int(shown) if shown.isdigit() else None)
+    return render(request, "sessions/_live.html", context)
+
+
+# The gate -----------------------------------------------------------------------------------
+
+
+@requires(Perm.SESSION_RUN)
+@require_POST
+def gate(request: StaffRequest, session_id: int) -> HttpResponse:
+    return _run(
+        request,
+        session_id,
+        f.GateForm(request.POST),
+        lambda a, s, d: pre_dose.update_gate(a, s, d),
+        "Pre-dose checks saved.",
+    )
+
+
+@requires(Perm.SESSION_RUN)
+@require_POST
+def consent(request: StaffRequest, session_id: int) -> HttpResponse:
+    return _run(
+        request,
+        session_id,
+        f.ConsentForm(request.POST),
+        lambda a, s, d: pre_dose.record_consent(a, s, d["signed_on"], d["form_version"]),
+        "Consent recorded.",
+    )
+
+
+@requires(Perm.SESSION_RUN)
+@require_POST
+def weight(request: StaffRequest, session_id: int) -> HttpResponse:
+    return _run(
+        request,
+        session_id,
+        f.WeightForm(request.POST),
+        lambda a, s, d: pre_dose.record_weight(a, s, d["weight_kg"]),
+        "Weight recorded.",
+    )
+
+
+@requires(Perm.SESSION_CONFIRM)
+@require_POST
+def confirm_bp(request: StaffRequest, session_id: int) -> HttpResponse:
+    return _run(
+        request,
+        session_id,
+        f.NoteForm(request.POST),
+        lambda a, s, d: pre_dose.confirm_bp(a, s, d["note"]),
+        "Dosing at this blood pressure confirmed.",
+    )
+
+
+@requires(Perm.SESSION_CONFIRM)
+@require_POST
+def review_risk(request: StaffRequest, session_id: int) -> HttpResponse:
+    return _run(
+        request,
+        session_id,
+        f.NoteForm(request.POST),
+        lambda a, s, d: pre_dose.review_suicide_risk(a, s, d["note"]),
+        "Risk screen reviewed.",
+    )
+
+
+@requires(Perm.SESSION_RUN)
+@require_POST
+def clear(request: StaffRequest, session_id: int) -> HttpResponse:
+    return _run(
+        request,
+        session_id,
+        forms.Form(request.POST),
+        lambda a, s, d: pre_dose.clear(a, s),
+        "Cleared for dosing.",
+    )
+
+
+# Dosing and monitoring ------------------------------------------------------------------------
+
+
+@requires(Perm.SESSION_RUN)
+@require_POST
+def dose(request: StaffRequest, session_id: int) -> HttpResponse:
+    def give(a: Actor, s: Session, d: dict[str, Any]) -> object:
+        entry = administration.DoseEntry(
+            started_at=d["started_at"],
+            ended_at=d["ended_at"],
+            lot_number=d["lot_number"],
+            verified_by=d["verified_by"],
+            concentration_mg_per_ml=d["concentration_mg_per_ml"],
+            device_number=d["device_number"],
+        )
+        return administration.record_administration(a, s, entry)
+
+    form = f.DoseForm(request.POST, user=request.user)
+    return _run(request, session_id, form, give, "Administration recorded.")
+
+
+@requires(Perm.SESSION_RUN)
+@require_POST
+def end_dosing(request: StaffRequest, session_id: int) -> HttpResponse:
+    return _run(
+        request,
+        session_id,
+        f.EndDosingForm(request.POST),
+        lambda a, s, d: administration.end_dosing(a, s, d["ended_at"]),
+        "Dosing ended; monitoring.",
+    )
+
+
+@requires(Perm.SESSION_RUN)
+@require_POST
+def vitals(request: StaffRequest, session_id: int) -> HttpResponse:
+    def store(a: Actor, s: Session, d: dict[str, Any]) -> object:
+        reading = monitoring.Vitals(
+            d["systolic"], d["diastolic"], d["heart_rate"], d["spo2"], d["respiratory_rate"]
+        )
+        stored = observations.record_vitals(a, s, reading, taken_at=d["taken_at"])
+        for alarm in stored.alarms:
+            messages.warning(request, f"Alarm: {alarm.message}")
+        return stored
+
+    return _run(request, session_id, f.VitalsForm(request.POST), store, "Vital signs recorded.")
+
+
+@requires(Perm.SESSION_RUN)
+@require_POST
+def acknowledge(request: StaffRequest, alarm_id: int) -> HttpResponse:
+    alarm = get_object_or_404(Alarm, pk=alarm_id)
+    return _run(
+        request,
+        alarm.session_id,
+        f.AckForm(request.POST),
+        lambda a, s, d: observations.acknowledge_alarm(a, alarm, d["action_taken"]),
+        f"Alarm acknowledged: {alarm.message}.",
+    )
+
+
+@requires(Perm.SESSION_RUN)
+@require_POST
+def rate(request: StaffRequest, session_id: int, instrument_id: str) -> HttpResponse:
+    if instrument_id not in observations.RATED:
+        messages.error(request, f"Rate one of {', '.join(observations.RATED)} here.")
+        return redirect(_back(request, session_id))
+    form = f.RatingForm(request.POST, instrument_id=instrument_id, prefix=instrument_id)
+    return _run(
+        request,
+        session_id,
+        form,
+        lambda a, s, d: observations.record_rating(a, s, instrument_id, form.answers()),
+        f"{form.instrument.abbreviation} recorded.",
+    )
+
+
+@requires(Perm.SESSION_RUN)
+@require_POST
+def adverse_event(request: StaffRequest, session_id: int) -> HttpResponse:
+    return _run(
+        request,
+        session_id,
+        f.AdverseEventForm(request.POST),
+        lambda a, s, d: observations.record_adverse_event(a, s, d),
+        "Adverse event recorded.",
+    )
+
+
+@requires(Perm.SESSION_RUN)
+@require_POST
+def event_outcome(request: StaffRequest, event_id: int) -> HttpResponse:
+    event = get_object_or_404(AdverseEvent, pk=event_id)
+    return _run(
+        request,
+        event.session_id,
+        f.OutcomeForm(request.POST),
+        lambda a, s, d: observations.update_adverse_event_outcome(a, event, d["outcome"]),
+        "Outcome updated.",
+    )
+
+
+# Leaving --------------------------------------------------------------------------------------
+
+
+@requires(Perm.SESSION_RUN)
+@require_POST
+def escort(request: StaffRequest, session_id: int) -> HttpResponse:
+    return _run(
+        request,
+        session_id,
+        forms.Form(request.POST),
+        lambda a, s, d: lifecycle.escort_arrived(a, s),
+        "Escort present.",
+    )
+
+
+@requires(Perm.SESSION_RUN)
+@require_POST
+def ready(request: StaffRequest, session_id: int) -> HttpResponse:
+    return _run(
+        request,
+        session_id,
+        forms.Form(request.POST),
+        lambda a, s, d: lifecycle.mark_ready(a, s),
+        "Ready for discharge; waiting for the escort.",
+    )
+
+
+@requires(Perm.SESSION_RUN)
+@require_POST
+def discharge(request: StaffRequest, session_id: int) -> HttpResponse:
+    return _run(
+        request,
+        session_id,
+        forms.Form(request.POST),
+        lambda a, s, d: lifecycle.discharge(a, s),
+        "Discharged. Print the discharge instructions for the patient.",
+    )
+
+
+@requires(Perm.SESSION_RUN)
+@require_POST
+def cancel(request: StaffRequest, session_id: int) -> HttpResponse:
+    return _run(
+        request,
+        session_id,
+        f.ReasonForm(request.POST),
+        lambda a, s, d: lifecycle.cancel(a, s, d["reason"]),
+        "Session cancelled.",
+    )
+
+
+@requires(Perm.SESSION_RUN)
+@require_POST
+def abort(request: StaffRequest, session_id: int) -> HttpResponse:
+    return _run(
+        request,
+        session_id,
+        f.ReasonForm(request.POST),
+        lambda a, s, d: lifecycle.abort(a, s, d["reason"]),
+        "Session aborted.",
+    )
+
+
+@requires(Perm.PLAN_SIGN)
+@require_POST
+def titrate(request: StaffRequest, session_id: int) -> HttpResponse:
+    session = get_object_or_404(Session, pk=session_id)
+    try:
+        review = lifecycle.review_titration(Actor.from_request(request), session)
+    except ValidationError as exc:
+        show_errors(request, exc)
+        return redirect("sessions:detail", session_id=session_id)
+    messages.success(request, "Titration guidance from this session is on the plan.")
+    return redirect(reverse("plans:detail", args=[review.plan_id]) + "#titration")
+
+
+@requires(Perm.SESSION_VIEW)
+@require_GET
+def instructions(request: StaffRequest, session_id: int) -> HttpResponse:
+    session = get_object_or_404(Session.objects.select_related("patient", "plan"), pk=session_id)
+    reads.view_session(Actor.from_request(request), session)
+    protocol_texts = selectors.instructions(session)
+    return render(
+        request, "sessions/instructions.html", {"session": session, "texts": protocol_texts}
+    )
+
+
+# The live monitor -----------------------------------------------------------------------------
+
+
+@requires(Perm.SESSION_VIEW)
+@require_GET
+def monitor(request: StaffRequest) -> HttpResponse:
+    return render(request, "sessions/monitor.html", _board(request))
+
+
+@requires(Perm.SESSION_VIEW)
+@require_GET
+def board(request: StaffRequest) -> HttpResponse:
+    return render(request, "sessions/_board.html", _board(request))
+
+
+def _board(request: StaffRequest) -> dict[str, Any]:
+    chairs = selectors.board(timezone.now())
+    reads.view_board(Actor.from_request(request), [c.session for c in chairs])
+    return {
+        "chairs": chairs,
+        "vitals_form": f.VitalsForm(),
+        "ack_form": f.AckForm(),
+        "now": timezone.localtime(),
+    }
+
+
+@requires(Perm.SESSION_VIEW)
+@require_GET
+def patient_sessions(request: StaffRequest, patient_id: int) -> HttpResponse:
+    patient = get_object_or_404(Patient, pk=patient_id)
+    reads.view_patient_sessions(Actor.from_request(request), patient)
+    rows = selectors.summaries(list(selectors.sessions_of(patient)))
+    return render(request, "sessions/_patient_sessions.html", {"rows": rows, "patient": patient})
