@@ -8,9 +8,11 @@ import re
 import tomllib
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -246,19 +248,12 @@ def test_an_esketamine_template_needs_a_device_and_whole_devices() -> None:
     assert "dose step 60 mg is not a whole number of 28 mg devices" in message
 
 
-def test_a_template_whose_id_differs_from_its_file_name_is_refused(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    real = lib.parse
-    monkeypatch.setattr(
-        lib, "parse", lambda data, origin: real({**data, "id": "other"}, origin=origin)
-    )
-    lib.library.cache_clear()
-    try:
-        with pytest.raises(InvalidProtocol, match=r"esketamine-nasal\.toml: id 'other' differs"):
-            lib.library()
-    finally:
-        lib.library.cache_clear()
+def test_a_template_whose_id_differs_from_its_file_name_is_refused(tmp_path: Path) -> None:
+    shipped = resources.files("ketacare.clinical").joinpath("data/protocols/esketamine-nasal.toml")
+    text = shipped.read_text().replace('id = "esketamine-nasal"', 'id = "other"')
+    (tmp_path / "esketamine-nasal.toml").write_text(text)
+    with pytest.raises(InvalidProtocol, match=r"esketamine-nasal\.toml: id 'other' differs"):
+        replace(lib.SHIPPED, folder=tmp_path).by_id()
 
 
 # --- the calendar ----------------------------------------------------------------------------

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import copy
 import tomllib
+from dataclasses import replace
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -148,14 +150,8 @@ def test_a_broken_model_file_is_refused_naming_the_problem(change: str, message:
     assert message in str(exc.value)
 
 
-def test_a_file_whose_id_differs_from_its_name_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = catalogue.parse
-    monkeypatch.setattr(
-        catalogue, "parse", lambda data, origin: real({**data, "id": "other"}, origin)
-    )
-    catalogue.models.cache_clear()
-    try:
-        with pytest.raises(pk.InvalidModel, match="differs from the file name"):
-            catalogue.models()
-    finally:
-        catalogue.models.cache_clear()
+def test_a_file_whose_id_differs_from_its_name_is_refused(tmp_path: Path) -> None:
+    shipped = resources.files("ketacare.clinical").joinpath("data/pk/herd-2007.toml").read_text()
+    (tmp_path / "herd-2007.toml").write_text(shipped.replace('id = "herd-2007"', 'id = "other"'))
+    with pytest.raises(pk.InvalidModel, match="differs from the file name"):
+        replace(catalogue.SHIPPED, folder=tmp_path).by_id()

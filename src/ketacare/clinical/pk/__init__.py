@@ -9,9 +9,9 @@ door. ``docs/pharmacokinetics.md`` explains the models, routes, assumptions and 
 
 Errors::
 
-    InvalidModel     (ValueError) a model file breaks the catalogue's rules
-    UnknownModel     (KeyError)   no model has this id
-    InvalidRegimen   (ValueError) a request the model cannot take; .field names the input
+    InvalidModel     (ValueError)    a model file breaks the catalogue's rules
+    UnknownModel     (UnknownEntry)  no model has this id; UnknownEntry is a KeyError
+    InvalidRegimen   (ValueError)    a request the model cannot take; .field names the input
 """
 
 from ketacare.clinical.pk.catalogue import InvalidModel, Model, UnknownModel, get, models

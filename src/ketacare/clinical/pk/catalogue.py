@@ -13,7 +13,8 @@ Variability is ``cv`` (log-normal, omega2 = ln(1 + cv^2)), ``omega2`` (log-norma
 ``logit_sd`` (normal on the logit scale, for fractions); ``[[correlations]]`` give covariances.
 
 Errors: :class:`InvalidModel` (a ``ValueError``) for a file that breaks these rules, naming the
-file and the problem; :class:`UnknownModel` (a ``KeyError``) for an id not in the catalogue.
+file and the problem; :class:`UnknownModel` (an :class:`~ketacare.clinical.library.UnknownEntry`,
+so a ``KeyError``) for an id not in the catalogue.
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ import math
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from importlib import resources
 from typing import Any
+
+from ketacare.clinical.library import Library, UnknownEntry
 
 REFERENCE_WEIGHT_KG = 70.0
 # Unit -> (factor to litres/minutes, scales with weight).
@@ -45,11 +47,8 @@ class InvalidModel(ValueError):
     """A model file is inconsistent; the message names the file and the problem."""
 
 
-class UnknownModel(KeyError):
+class UnknownModel(UnknownEntry):
     """No model in the catalogue has this id."""
-
-    def __str__(self) -> str:
-        return str(self.args[0])
 
 
 @dataclass(frozen=True)
@@ -162,25 +161,22 @@ def _folder() -> Any:
     return resources.files("ketacare.clinical").joinpath("data/pk")
 
 
-@cache
+def _read(text: str, origin: str) -> Model:
+    return parse(tomllib.loads(text), origin=origin)
+
+
+SHIPPED: Library[Model] = Library(
+    "model", "data/pk", _read, invalid=InvalidModel, unknown=UnknownModel
+)
+
+
 def models() -> Mapping[str, Model]:
     """Every model shipped with ketacare, by id, validated."""
-    found = {}
-    for entry in sorted(_folder().iterdir(), key=lambda e: e.name):
-        if entry.name.endswith(".toml"):
-            model = parse(tomllib.loads(entry.read_text()), origin=entry.name)
-            if model.id != entry.name.removesuffix(".toml"):
-                raise InvalidModel(f"{entry.name}: id {model.id!r} differs from the file name")
-            found[model.id] = model
-    return found
+    return SHIPPED.by_id()
 
 
 def get(model_id: str) -> Model:
-    try:
-        return models()[model_id]
-    except KeyError:
-        known = ", ".join(sorted(models()))
-        raise UnknownModel(f"unknown model {model_id!r}; known: {known}") from None
+    return SHIPPED.get(model_id)
 
 
 def _include(name: str) -> dict[str, Any]:
