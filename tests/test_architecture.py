@@ -28,6 +28,7 @@ LAYERS = [
     "screening",
     "plans",
     "supervised",
+    "outcomes",  # reads every clinical domain: episodes, dashboard, reports, research export
     "site",  # the roof: composes the domains; nothing imports it
 ]
 ROOF = "site"

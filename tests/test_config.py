@@ -139,3 +139,27 @@ def test_measurement_settings_are_checked(
 ) -> None:
     with pytest.raises(ConfigError, match=message):
         load(tmp_path, **env)
+
+
+@pytest.mark.parametrize(
+    ("raw", "rule"),
+    [(None, "loss-of-response"), ("", "loss-of-response"), (" moderate-band ", "moderate-band")],
+)
+def test_the_relapse_rule_defaults_to_loss_of_response(
+    tmp_path: Path, raw: str | None, rule: str
+) -> None:
+    env = {} if raw is None else {"KETACARE_RELAPSE_RULE": raw}
+    assert load(tmp_path, **env).relapse_rule == rule
+
+
+@pytest.mark.parametrize("raw", ["moderate", "Moderate-Band", "loss_of_response", "1"])
+def test_an_unknown_relapse_rule_stops_start_up_naming_the_allowed_ones(
+    tmp_path: Path, raw: str
+) -> None:
+    message = (
+        f"KETACARE_RELAPSE_RULE={raw!r} is not a relapse rule; "
+        "use one of loss-of-response, moderate-band"
+    )
+    with pytest.raises(ConfigError) as exc:
+        load(tmp_path, KETACARE_RELAPSE_RULE=raw)
+    assert str(exc.value) == message

@@ -10,6 +10,8 @@ ketacare score ID --answers A  score one response (--batch FILE for JSON lines)
 ketacare worker                send due follow-up questionnaire reminders
 ketacare screen --input FILE   eligibility screening of a case (--batch FILE for JSON lines)
 ketacare dose --route R ...    dose arithmetic with hard caps (see docs/dosing.md)
+ketacare outcomes episodes --batch FILE    treatment-course episodes from JSON lines
+ketacare outcomes durability --batch FILE  Kaplan-Meier durability of response for a cohort
 """
 
 from __future__ import annotations

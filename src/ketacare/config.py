@@ -20,6 +20,9 @@ _FALSE = {"0", "false", "no", "off", ""}
 _DB_SCHEMES = ("sqlite", "postgres", "postgresql")
 # Django's deploy check (security.W009) asks for at least 50 characters.
 _MIN_SECRET_KEY_LENGTH = 50
+# The values of ketacare.clinical.episodes.RelapseRule, default first (a test keeps them equal;
+# configuration sits below the core and cannot import it).
+RELAPSE_RULES = ("loss-of-response", "moderate-band")
 
 
 class ConfigError(Exception):
@@ -33,7 +36,7 @@ class Config:
     debug: bool
     allowed_hosts: tuple[str, ...]
     https: bool
-    session_idle_minutes: int
+    session_idle_minutes: int  # the staff's login session, not a supervised treatment session
     var_dir: Path
     self_report_hours: int
     instrument_text_dir: str
@@ -41,6 +44,7 @@ class Config:
     email: Mapping[str, object]
     chairs: tuple[str, ...]
     site: Mapping[str, str]
+    relapse_rule: str
 
 
 def parse_bool(name: str, raw: str | None, default: bool) -> bool:
@@ -142,6 +146,7 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
         email=parse_email_url(env.get("KETACARE_EMAIL_URL"), env.get("KETACARE_EMAIL_FROM")),
         chairs=parse_chairs(env.get("KETACARE_CHAIRS")),
         site=parse_site(env),
+        relapse_rule=parse_relapse_rule(env.get("KETACARE_RELAPSE_RULE")),
     )
 
 
@@ -156,6 +161,18 @@ def parse_site(env: Mapping[str, str]) -> Mapping[str, str]:
     if len(site["name"]) > 200 or any(len(v) > 100 for k, v in site.items() if k != "name"):
         raise ConfigError("KETACARE_SITE_* values must be at most 100 characters (name 200)")
     return site
+
+
+def parse_relapse_rule(raw: str | None) -> str:
+    """How outcome durability recognises a responder's relapse; see data/outcomes.toml."""
+    if raw is None or raw.strip() == "":
+        return RELAPSE_RULES[0]
+    if raw.strip() not in RELAPSE_RULES:
+        raise ConfigError(
+            f"KETACARE_RELAPSE_RULE={raw!r} is not a relapse rule; "
+            f"use one of {', '.join(RELAPSE_RULES)}"
+        )
+    return raw.strip()
 
 
 def parse_chairs(raw: str | None) -> tuple[str, ...]:

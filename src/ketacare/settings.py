@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import dj_database_url
@@ -38,6 +39,7 @@ INSTALLED_APPS = [
     "ketacare.plans",
     "ketacare.supervised",
     "ketacare.pk",
+    "ketacare.outcomes",
     "ketacare.site",
 ]
 
@@ -124,15 +126,17 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "patients:list"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
-# Login throttling (django-axes): 5 failures lock the username from that address for 15 min.
+# Login throttling (django-axes): AXES_FAILURE_LIMIT failures lock the username from that address
+# for KETACARE_LOGIN_LOCKOUT_MINUTES; the log-in and locked-out pages state both from here.
+KETACARE_LOGIN_LOCKOUT_MINUTES = 15
 AXES_FAILURE_LIMIT = 5
-AXES_COOLOFF_TIME = 0.25  # hours
+AXES_COOLOFF_TIME = timedelta(minutes=KETACARE_LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_CALLABLE = "ketacare.accounts.views.locked_out"
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
 
-# Sessions end after an idle period (each request renews it) and when the browser closes.
+# Login sessions end after an idle period (each request renews it) and when the browser closes.
 SESSION_COOKIE_AGE = CONFIG.session_idle_minutes * 60
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
@@ -180,6 +184,8 @@ KETACARE_PUBLIC_URL = CONFIG.public_url
 # A clinic's own outcome parameters, e.g. {"gad7": {"remission_at_most": 5}}; validated on use and
 # labelled "clinic configuration" wherever they are shown (defaults: clinical/data/outcomes.toml).
 KETACARE_OUTCOME_OVERRIDES: dict[str, dict[str, object]] = {}
+# How durability recognises relapse (ketacare.clinical.episodes.RelapseRule; outcomes.toml).
+KETACARE_RELAPSE_RULE = CONFIG.relapse_rule
 KETACARE_SMS_SENDER = "ketacare.measures.reminders.ConsoleSmsSender"
 # A clinic's dose caps, e.g. {"max_mg_per_kg": {"iv": 0.75}, "esketamine_doses_mg": [56, 84]};
 # validated on use (ketacare.clinical.dosing.caps_with). Defaults: clinical/data/dosing.toml.

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -54,6 +55,31 @@ def test_five_failed_logins_lock_the_account_even_against_the_right_password(nur
     failed = AuditEvent.objects.filter(action="login_failed", new_values__username=nurse.username)
     assert failed.count() == settings.AXES_FAILURE_LIMIT + 1  # five wrong, one refused while locked
     assert not AuditEvent.objects.filter(action="login", actor=nurse).exists()
+
+
+def test_the_lock_lasts_the_minutes_the_pages_state() -> None:
+    lock = settings.AXES_COOLOFF_TIME
+    assert lock == timedelta(minutes=settings.KETACARE_LOGIN_LOCKOUT_MINUTES)
+
+
+def test_the_login_page_states_the_configured_lock(db: None, settings: Any) -> None:
+    settings.AXES_FAILURE_LIMIT, settings.KETACARE_LOGIN_LOCKOUT_MINUTES = 3, 40
+    page = Client().get("/accounts/login/").content.decode()
+    assert "3 failed attempts lock the account from this address for 40 minutes." in page
+
+
+def test_the_locked_out_page_states_the_configured_minutes(nurse: User, settings: Any) -> None:
+    settings.KETACARE_LOGIN_LOCKOUT_MINUTES = 40
+    client = Client()
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        attempt(client, nurse.username, "wrong password!!")
+    locked = client.post(
+        "/accounts/login/",
+        {"username": nurse.username, "password": PASSWORD},
+        REMOTE_ADDR="10.1.2.3",
+    )
+    assert locked.status_code == 429
+    assert "locked from your address for 40 minutes" in locked.content.decode()
 
 
 def test_a_failed_login_is_audited_with_the_attempted_name(db: None) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from ketacare.clinical import eligibility as el
+from ketacare.clinical import monitoring
 from ketacare.clinical.eligibility import InvalidCase, InvalidRuleSet
 from ketacare.clinical.icd10 import InvalidCode
 from tests.clinical.eligibility_cases import A_CLEAN_CASE
@@ -307,7 +308,8 @@ INVALID = [
     ({"weight_kg": -3}, "weight_kg", "-3 is out of range; expected a number 2-400"),
     ({"height_cm": "175"}, "height_cm", '"175" is not a number; expected a number 40-250'),
     ({"bp_systolic": True}, "bp_systolic", "true is not a number"),
-    ({"bp_systolic": 301}, "bp_systolic", "out of range; expected a number 50-300"),
+    ({"bp_systolic": 301}, "bp_systolic", "out of range; expected a number 40-300"),
+    ({"bp_systolic": 39}, "bp_systolic", "39 is out of range; expected a number 40-300"),
     ({"bp_diastolic": 19}, "bp_diastolic", "out of range; expected a number 20-200"),
     ({"bp_diastolic": 120}, "bp_diastolic", "120 must be below bp_systolic 120"),
     ({"heart_rate": 251}, "heart_rate", "out of range; expected a number 20-250"),
@@ -518,3 +520,10 @@ def test_the_documented_example_screens_as_the_documentation_says() -> None:
     result = el.screen_request(json.loads(example.group(1)))
     assert result["decision"] == "eligible_with_cautions"
     assert [f["trigger"] for f in result["findings"]] == ["benzodiazepine", "bmi", "escort"]
+
+
+def test_the_case_takes_its_vital_sign_ranges_from_the_monitoring_data() -> None:
+    from ketacare.clinical.eligibility._case import RANGES
+
+    assert RANGES["bp_systolic"] == monitoring.plausible_range("systolic")
+    assert RANGES["spo2"] == monitoring.plausible_range("spo2")

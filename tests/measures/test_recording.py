@@ -142,3 +142,16 @@ def test_only_a_prescriber_closes_an_alert_and_only_with_a_note(
         )
     event = AuditEvent.objects.get(entity_type="safetyalert", action="update")
     assert event.new_values["close_note"].startswith("Called the patient")
+
+
+def test_the_closing_note_minimum_is_the_models(
+    patient: Patient, prescriber: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(SafetyAlert, "CLOSE_NOTE_MIN_LENGTH", 60)
+    record(patient, "phq9", [0] * 8 + [1])
+    alert = SafetyAlert.objects.get()
+    with pytest.raises(ValidationError, match="at least 60 characters"):
+        services.close_alert(Actor(prescriber, Actor.system("x").channel), alert, "x" * 59)
+    services.close_alert(Actor(prescriber, Actor.system("x").channel), alert, "x" * 60)
+    alert.refresh_from_db()
+    assert alert.closed_at is not None

@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 import pytest
 from django.core import mail
 from django.core.management import CommandError, call_command
+from django.urls import include, path
 from django.utils import timezone
 
 from ketacare.accounts.actor import Actor
@@ -116,6 +117,20 @@ def test_the_message_names_the_patient_by_first_name_only(
         assert not re.search(r"gad|phq|anxiety|depress|ketamine", text, re.IGNORECASE)
     assert mail.outbox[0].body.startswith("Hello Rita,\n")
     assert texts[0][1].startswith("Hello Rita, ")
+
+
+# The patient's pages mounted elsewhere, for the test below.
+urlpatterns = [path("questions/", include("ketacare.measures.self_report_urls"))]
+
+
+@pytest.mark.urls(__name__)
+def test_the_link_and_the_code_page_follow_the_url_configuration(
+    rita: Patient, now: datetime
+) -> None:
+    reminder = reminders.compose(due(rita, now), "ABCD2345", "a-token")
+    assert "http://127.0.0.1:8000/questions/t/a-token/" in reminder.sms
+    assert "enter code ABCD-2345 at http://127.0.0.1:8000/questions/)" in reminder.sms
+    assert "Or go to http://127.0.0.1:8000/questions/ and enter" in reminder.body
 
 
 def test_without_a_preferred_name_the_given_name_is_used(now: datetime) -> None:

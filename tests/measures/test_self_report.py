@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -121,6 +122,18 @@ def test_guessing_codes_is_rate_limited_per_address(patient: Patient) -> None:
         Client(REMOTE_ADDR="10.9.9.10").post("/self-report/", {"code": issued.code}).status_code
         == 302
     )
+
+
+def test_the_rate_limit_message_states_the_configured_wait(patient: Patient, settings: Any) -> None:
+    settings.KETACARE_SELF_REPORT_MAX_FAILURES, settings.KETACARE_SELF_REPORT_LOCKOUT_MINUTES = (
+        1,
+        40,
+    )
+    client = Client(REMOTE_ADDR="10.9.9.9")
+    client.post("/self-report/", {"code": "AAAAAAAA"})
+    locked = client.post("/self-report/", {"code": issue(patient, ["gad7"]).code})
+    assert locked.status_code == 429
+    assert "Please wait 40 minutes" in locked.content.decode()
 
 
 def test_risky_answers_show_crisis_resources_and_alert_the_care_team(patient: Patient) -> None:

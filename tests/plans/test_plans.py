@@ -12,11 +12,12 @@ from ketacare.accounts.actor import Actor
 from ketacare.accounts.models import User
 from ketacare.audit.models import AuditEvent
 from ketacare.clinical import protocols
+from ketacare.patients import services as patients
 from ketacare.patients.models import Patient
 from ketacare.plans import selectors, services
 from ketacare.plans.models import PlannedSession, TreatmentPlan
 from ketacare.screening import services as screening
-from tests.conftest import login
+from tests.conftest import build_patient, login
 
 pytestmark = pytest.mark.django_db
 
@@ -95,8 +96,6 @@ def test_a_dose_over_the_clinic_cap_is_refused_not_clipped(
 
 
 def test_a_plan_needs_a_charted_weight_and_a_known_chair(prescriber: User) -> None:
-    from tests.conftest import build_patient
-
     bare = build_patient()
     with pytest.raises(ValidationError, match="Record the patient's weight"):
         services.create_plan(actor(), bare, request())
@@ -240,3 +239,131 @@ def test_a_clinic_makes_its_own_template_in_versions_and_plans_from_it(
     listing = client.get("/protocols/").content.decode()
     assert "clinic-iv-weekly" in listing
     assert "Edit (new version)" in listing
+
+
+WHY = "Screened elsewhere; records reviewed and scanned into the chart."
+
+
+def test_opening_the_plan_page_is_audited_as_a_view_of_the_plan(
+    patient: Patient, nurse: User
+) -> None:
+    plan = services.create_plan(actor(), patient, request())
+    assert login(Client(), nurse).get(f"/plans/{plan.pk}/").status_code == 200
+    event = AuditEvent.objects.get(action="view")
+    assert (event.entity_type, event.entity_id) == ("treatmentplan", str(plan.pk))
+    assert (event.patient, event.actor) == (patient, nurse)
+
+
+def test_the_calendar_names_every_patient_it_shows_and_no_other(
+    patient: Patient, clerk: User
+) -> None:
+    others = [build_patient(mrn=mrn, family_name=mrn) for mrn in ("CAL-2", "CAL-3")]
+    for other, chair, start in (
+        (others[0], "Chair 1", MONDAY),
+        (others[1], "Chair 3", MONDAY + timedelta(days=1)),
+    ):
+        patients.add_entry(
+            actor(),
+            other,
+            "measurements",
+            {"measured_on": date(2026, 1, 5), "weight_kg": Decimal("70")},
+        )
+        services.create_plan(actor(), other, request(chair=chair, start_on=start))
+    services.create_plan(actor(), patient, request())
+    login(Client(), clerk).get(f"/calendar/?date={MONDAY.isoformat()}")
+    event = AuditEvent.objects.get(action="view")
+    assert (event.entity_type, event.patient, event.actor) == ("calendar", None, clerk)
+    assert event.new_values == {"start": "2026-12-07", "days": 1, "patients": ["CAL-2", "ROSA-001"]}
+
+
+def test_signing_a_new_version_audits_superseding_the_old_and_cancelling_its_sessions(
+    patient: Patient, prescriber: User
+) -> None:
+    old = services.sign_plan(
+        actor(prescriber), services.create_plan(actor(), patient, request()), WHY
+    )
+    new = services.revise_plan(
+        actor(prescriber), old, request(basis="adjusted"), "Weight gain since intake: " + WHY
+    )
+    services.sign_plan(actor(prescriber), new, WHY)
+    updates = AuditEvent.objects.filter(action="update", patient=patient, actor=prescriber)
+    plan_events = updates.filter(entity_type="treatmentplan", entity_id=str(old.pk))
+    superseded = plan_events.order_by("-seq").first()  # after the event that signed it
+    assert superseded is not None
+    assert (superseded.old_values, superseded.new_values) == (
+        {"status": "signed"},
+        {"status": "superseded", "replaced_by": new.pk},
+    )
+    cancelled = updates.filter(entity_type="plannedsession")
+    assert {e.entity_id for e in cancelled} == {str(s.pk) for s in old.sessions.all()}
+    assert {e.new_values["reason"] for e in cancelled} == {"replaced by version 2"}
+    assert {s.status for s in old.sessions.all()} == {"cancelled"}
+
+
+def test_a_new_versions_event_shows_the_dates_it_stored_moves_and_held_sessions_included(
+    patient: Patient, prescriber: User
+) -> None:
+    plan = services.sign_plan(
+        actor(prescriber), services.create_plan(actor(), patient, request()), WHY
+    )
+    last = plan.sessions.order_by("number").last()
+    assert last is not None
+    moved_to = last.scheduled_on + timedelta(days=3)
+    services.move_session(actor(), last, moved_to)
+    new = services.revise_plan(
+        actor(prescriber), plan, request(), "Session one was given elsewhere: " + WHY, 1
+    )
+    created = AuditEvent.objects.get(entity_type="treatmentplan", entity_id=str(new.pk))
+    stored = [s.scheduled_on.isoformat() for s in new.sessions.order_by("number")]
+    assert created.new_values["dates"] == stored
+    assert stored[-1] == moved_to.isoformat()
+    assert created.new_values["held"] == [1]
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("date=9999-12-31", "Enter a date from 0001-01-02 to 9999-12-30."),
+        ("date=0001-01-01", "Enter a date from 0001-01-02 to 9999-12-30."),
+        ("date=9999-12-27&view=week", "Enter a date from 0001-01-14 to 9999-12-24."),
+        ("date=0001-01-08&view=week", "Enter a date from 0001-01-14 to 9999-12-24."),
+        ("date=2026-02-30", "Enter a valid date."),
+        ("view=month", "Select a valid choice."),
+    ],
+)
+def test_a_calendar_date_it_cannot_show_is_a_400_naming_the_parameter(
+    nurse: User, query: str, message: str
+) -> None:
+    response = login(Client(), nurse).get(f"/calendar/?{query}")
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert ("Date: " if "date" in query else "View: ") in response.content.decode()
+
+
+def test_the_calendar_shows_its_first_and_last_pages(nurse: User) -> None:
+    client = login(Client(), nurse)
+    for query in ("date=0001-01-02", "date=9999-12-30", "date=9999-12-24&view=week"):
+        assert client.get(f"/calendar/?{query}").status_code == 200, query
+
+
+def test_a_plan_that_would_run_past_the_last_date_is_an_error_on_its_start(
+    patient: Patient, prescriber: User
+) -> None:
+    with pytest.raises(ValidationError) as exc:
+        services.create_plan(actor(), patient, request(start_on=date(9999, 12, 20)))
+    assert "run past 9999-12-31" in exc.value.message_dict["start_on"][0]
+    response = login(Client(), prescriber).post(
+        f"/patients/{patient.pk}/plans/new/",
+        {
+            "protocol": "iv-racemic",
+            "basis": "actual",
+            "start_on": "9999-12-20",
+            "start_time": "10:00",
+            "chair": "Chair 1",
+        },
+    )
+    assert response.status_code == 200
+    assert (
+        'id="id_start_on-error">The sessions would run past 9999-12-31' in response.content.decode()
+    )
+    assert not TreatmentPlan.objects.exists()

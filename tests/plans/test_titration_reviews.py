@@ -190,3 +190,39 @@ def test_a_new_version_keeps_moved_dates_and_does_not_plan_held_sessions_twice(
     assert held == [("cancelled", "held under version 1")] * 2
     moved = new.sessions.get(number=last.number)
     assert (moved.scheduled_on, moved.chair) == (moved_to, "Chair 4")
+
+
+def test_accepting_a_new_dose_audits_each_session_dose_it_changes(
+    patient: Patient, prescriber: User
+) -> None:
+    gad7(patient, [3, 3, 2, 2, 2, 2, 2], days_ago=10, context="baseline")
+    gad7(patient, [3, 3, 2, 2, 2, 2, 1], days_ago=1, context="follow_up")
+    row = titration.review(
+        actor(prescriber),
+        signed_plan(patient, prescriber),
+        2,
+        adverse_events=[],
+        cadss_total=3,
+        peak_systolic=128,
+        peak_diastolic=80,
+    )
+    new = titration.decide(actor(prescriber), row, accept=True).resulting_plan
+    assert new is not None
+    changes = AuditEvent.objects.filter(
+        action="update", entity_type="plannedsession", patient=patient, actor=prescriber
+    )
+    later = new.sessions.filter(number__gt=2)
+    assert {e.entity_id for e in changes} == {str(s.pk) for s in later}
+    first = changes.get(entity_id=str(later.get(number=3).pk))
+    assert (first.old_values, first.new_values) == (
+        {"dose": "0.50", "dose_mg": "34.3"},
+        {"dose": "0.75", "dose_mg": "51.4", "titration_review": row.pk},
+    )
+    # The trail's doses, the plan's creation overlaid with the changes, are the stored ones.
+    created = AuditEvent.objects.get(entity_type="treatmentplan", entity_id=str(new.pk))
+    audited = dict(enumerate(created.new_values["doses_mg"], start=1))
+    by_id = {s.pk: s.number for s in new.sessions.all()}
+    for change in changes.order_by("seq"):
+        audited[by_id[int(change.entity_id)]] = change.new_values["dose_mg"]
+    stored = {s.number: s.dose_mg for s in new.sessions.all()}
+    assert {n: Decimal(mg) for n, mg in audited.items()} == stored

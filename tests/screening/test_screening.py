@@ -236,3 +236,25 @@ def test_the_intake_steps_save_as_you_go_and_lead_to_the_result(
     screening = Screening.objects.get()
     page = login(Client(), prescriber).post(f"/screenings/{screening.pk}/sign/", follow=True)
     assert b"Signed by" in page.content
+
+
+def test_reading_a_screening_result_is_audited_as_a_view_of_the_screening(
+    therapist: User, patient: Patient
+) -> None:
+    services.save_intake(actor(), patient, GOOD_INTAKE)
+    screening = services.run_screening(actor(), patient)
+    page = login(Client(), therapist).get(f"/screenings/{screening.pk}/")
+    assert page.status_code == 200
+    event = AuditEvent.objects.get(action="view")
+    assert (event.entity_type, event.entity_id) == ("screening", str(screening.pk))
+    assert (event.patient, event.actor) == (patient, therapist)
+
+
+def test_an_intake_step_is_audited_as_a_view_of_the_patient(nurse: User, patient: Patient) -> None:
+    login(Client(), nurse).get(f"/patients/{patient.pk}/intake/vitals/")
+    event = AuditEvent.objects.get(action="view")
+    assert (event.patient, event.actor, event.new_values) == (
+        patient,
+        nurse,
+        {"page": "intake vitals"},
+    )

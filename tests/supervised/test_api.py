@@ -465,7 +465,9 @@ def test_a_monitor_finds_the_session_under_way_at_its_chair(
         AuditEvent.objects.filter(action="search", entity_type="session").order_by("-seq").first()
     )
     assert query is not None
-    assert query.new_values == {"chair": "Chair 9", "results": []}
+    assert query.new_values == {"chair": "Chair 9", "results": [], "patients": []}
+    found = AuditEvent.objects.filter(action="search", entity_type="session").order_by("seq")[0]
+    assert found.new_values["patients"] == [patient.mrn]  # whom the ids reveal, for the trail
     assert (
         bearer(User.objects.create(username="t2", role="therapist"))
         .get("/api/v1/sessions")

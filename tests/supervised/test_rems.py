@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.contrib.messages import get_messages
 from django.core.exceptions import ValidationError
 from django.test import Client, override_settings
 from django.urls import reverse
@@ -634,6 +635,23 @@ def test_the_due_list_shows_unsigned_forms_due_7_days_after_the_session_and_not_
     assert f"{due.due_on:%Y-%m-%d}" in page
     listed = AuditEvent.objects.get(entity_type="rems_due")
     assert listed.new_values == {"patients": ["ROSA-001"]}
+
+
+@with_site
+def test_the_pages_and_the_signing_message_state_the_forms_due_days(
+    patient: Patient, hcp: User, nurse: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(rems_form, "DUE_DAYS", 10)
+    session = discharged(patient, hcp, nurse)
+    client = login(Client(), nurse)
+    page = client.get(reverse("sessions:rems", args=[session.pk])).content.decode()
+    assert "(within 10 days of the session)" in page
+    due = client.get(reverse("sessions:rems_due")).content.decode()
+    assert "Each is due 10 days after the treatment date." in due
+    answer(session, nurse)
+    signed = client.post(reverse("sessions:rems_sign", args=[session.pk]))
+    shown = [str(m) for m in get_messages(signed.wsgi_request)]
+    assert shown == ["REMS form signed. Submit it to the REMS within 10 days."]
 
 
 def test_an_overdue_form_is_highlighted_and_a_session_in_progress_is_listed(

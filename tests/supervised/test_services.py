@@ -588,6 +588,22 @@ def test_an_iv_dose_is_recorded_with_its_lot_vial_times_and_two_clinicians(
     assert session.administrations.get().ended_at == end
 
 
+def test_ending_dosing_is_audited_with_the_end_it_records(
+    patient: Patient, prescriber: User, nurse: User
+) -> None:
+    session = dosed(patient, prescriber, nurse)  # IV: the infusion started, not yet ended
+    (row,) = session.administrations.all()
+    end = timezone.now()
+    administration.end_dosing(act(nurse), session, end)
+    events = AuditEvent.objects.filter(action="update")
+    ended = events.get(entity_type="session", old_values={"dosing_ended_at": None})
+    assert (ended.patient, ended.actor) == (patient, nurse)
+    assert ended.new_values == {"dosing_ended_at": end.isoformat()}
+    infusion = events.get(entity_type="administration", entity_id=str(row.pk))
+    assert (infusion.patient, infusion.old_values) == (patient, {"ended_at": None})
+    assert infusion.new_values == {"ended_at": end.isoformat()}
+
+
 @pytest.mark.parametrize("verifier", ["nurse", "therapist", "clerk"])
 def test_a_dose_needs_a_second_clinician_to_verify_it(
     verifier: str,

@@ -1,3 +1,8 @@
+"""Deny by default for the HTML pages: :class:`PermissionMiddleware` refuses every view not
+marked ``@public`` or ``@requires(perm)`` (see :mod:`.access`), sending an anonymous visitor to
+the login page (an htmx request gets 401 with ``HX-Redirect``). The JSON API authorises itself
+in :mod:`.api_auth`; login-session expiry is Django's, set by the ``SESSION_*`` settings."""
+
 from __future__ import annotations
 
 from collections.abc import Callable

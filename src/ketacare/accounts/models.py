@@ -1,3 +1,7 @@
+"""Staff identity: :class:`User`, with exactly one role (:meth:`User.can` asks :mod:`.roles`),
+and :class:`ApiToken`, of which only a digest is stored. Creating accounts and issuing, checking
+and revoking tokens are :mod:`.services`' job."""
+
 from __future__ import annotations
 
 import hashlib

@@ -46,13 +46,27 @@ class Perm(StrEnum):
     SESSION_VIEW = "session.view"  # session records and the live monitor
     SESSION_RUN = "session.run"  # check in, gate, dose, vitals, ratings, events, discharge
     SESSION_CONFIRM = "session.confirm"  # dose above the BP threshold; after a positive screen
+    OUTCOMES_VIEW = "outcomes.view"  # the clinic outcome dashboard (admin: without identities)
+    OUTCOMES_IDENTIFIED = "outcomes.identified"  # see which patients are behind the figures
+    REPORT_CREATE = "report.create"  # progress reports and letters to the referring clinician
+    RESEARCH_EXPORT = "research.export"  # de-identified and limited data set exports
+    RESEARCH_EXPORT_IDENTIFIED = "research.export_identified"  # identified export (admin only)
 
 
 _EVERYONE = {Perm.PATIENT_VIEW, Perm.OWN_TOKENS, Perm.API_DOCS, Perm.CALENDAR_VIEW}
 
 GRANTS: dict[Role, frozenset[Perm]] = {
     Role.ADMIN: frozenset(
-        _EVERYONE | {Perm.PATIENT_REGISTER, Perm.PATIENT_EDIT, Perm.AUDIT_VIEW, Perm.STAFF_MANAGE}
+        _EVERYONE
+        | {
+            Perm.PATIENT_REGISTER,
+            Perm.PATIENT_EDIT,
+            Perm.AUDIT_VIEW,
+            Perm.STAFF_MANAGE,
+            Perm.OUTCOMES_VIEW,
+            Perm.RESEARCH_EXPORT,
+            Perm.RESEARCH_EXPORT_IDENTIFIED,
+        }
     ),
     Role.PRESCRIBER: frozenset(
         _EVERYONE
@@ -75,6 +89,10 @@ GRANTS: dict[Role, frozenset[Perm]] = {
             Perm.SESSION_VIEW,
             Perm.SESSION_RUN,
             Perm.SESSION_CONFIRM,
+            Perm.OUTCOMES_VIEW,
+            Perm.OUTCOMES_IDENTIFIED,
+            Perm.REPORT_CREATE,
+            Perm.RESEARCH_EXPORT,
         }
     ),
     Role.NURSE: frozenset(

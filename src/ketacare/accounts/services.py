@@ -1,3 +1,7 @@
+"""Every write to staff accounts and API tokens: creating and (de)activating users, issuing and
+revoking tokens, each one transaction with its audit event. :func:`authenticate_token` is the
+read :mod:`.api_auth` relies on; its only write is ``last_used_at``, at most once a minute."""
+
 from __future__ import annotations
 
 import secrets

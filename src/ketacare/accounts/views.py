@@ -1,9 +1,18 @@
+"""The staff's own pages: login and logout (Django's views, marked public), one's API tokens,
+and the staff list where an administrator creates and (de)activates accounts. Each view parses,
+authorises, calls one service or selector and renders; the writes and their audit events live
+in :mod:`.services`."""
+
 from __future__ import annotations
 
+from http import HTTPStatus
+from typing import Any
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -15,12 +24,39 @@ from ketacare.accounts.models import ApiToken, User
 from ketacare.accounts.roles import GRANTS, Perm
 from ketacare.lib.forms import show_errors
 
-login = public(
-    auth_views.LoginView.as_view(
-        template_name="accounts/login.html", redirect_authenticated_user=True
-    )
-)
+
+def _lockout() -> dict[str, int]:
+    """The log-in lock as the pages state it, from the settings that configure django-axes."""
+    return {
+        "failures": settings.AXES_FAILURE_LIMIT,
+        "minutes": settings.KETACARE_LOGIN_LOCKOUT_MINUTES,
+    }
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return {**super().get_context_data(**kwargs), "lockout": _lockout()}
+
+
+login = public(LoginView.as_view())
 logout = public(auth_views.LogoutView.as_view())
+
+
+def locked_out(
+    request: HttpRequest,
+    original_response: HttpResponse | None = None,
+    credentials: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """django-axes' answer to a locked-out log-in (``AXES_LOCKOUT_CALLABLE``)."""
+    return render(
+        request,
+        "accounts/locked_out.html",
+        {"lockout": _lockout()},
+        status=HTTPStatus.TOO_MANY_REQUESTS,
+    )
 
 
 @requires(Perm.OWN_TOKENS)

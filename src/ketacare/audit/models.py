@@ -1,3 +1,8 @@
+"""The audit trail's tables: :class:`AuditEvent`, one per read or write of patient data or
+security event, append-only here and by database triggers, and :class:`ChainHead`, whose row
+lock serialises writers. Events are written only by :func:`ketacare.audit.services.record`; the
+hashing is :mod:`.chain`'s."""
+
 from __future__ import annotations
 
 from enum import StrEnum

@@ -1,3 +1,7 @@
+"""Reads of the audit trail: the events that match an :class:`EventFilter`, for the trail
+viewer, and :func:`verify_chain`, which streams every event through :mod:`.chain` against the
+chain head. Neither read writes an audit event of its own."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator

@@ -1,3 +1,7 @@
+"""Response headers for every page: a strict Content-Security-Policy and Permissions-Policy
+(everything is served from this origin), and ``Cache-Control: no-store`` once a user is logged
+in. A header a view has already set is kept; who may see a page is decided elsewhere."""
+
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -1,33 +1,23 @@
-"""Server-rendered SVG trend charts of instrument totals, for inlining in HTML.
+"""Server-rendered SVG trend charts of instrument totals, for inlining in HTML or an ``<img>``.
 
-Drawn with matplotlib's object-oriented ``Figure`` API (no pyplot, so no global figure state) and
-its bundled fonts; nothing is fetched. Text stays text (``svg.fonttype = none``) and ids come from
-a fixed salt, so the same data always gives the same bytes. ``svg.*`` settings are process-wide
-in matplotlib, hence the lock around rendering.
+Drawn and rendered through :mod:`ketacare.lib.charts` (its one lock, fixed ids: the same data
+always gives the same bytes).
 """
 
 from __future__ import annotations
 
-import base64
-import io
 import re
-import threading
 from collections.abc import Sequence
 from datetime import datetime
 from html import escape
 
-import matplotlib
 from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
-from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from ketacare.clinical.instruments import Instrument
-
-_POINTS_PER_INCH = 72  # matplotlib's SVG user unit is the point
-_RENDER_LOCK = threading.Lock()
-_NO_METADATA = {"Date": None, "Creator": None, "Format": None, "Type": None}
+from ketacare.lib import charts
 
 
 def trend_svg(
@@ -45,8 +35,7 @@ def trend_svg(
     """
     if not points:
         return _empty_svg(instrument, width_px)
-    fig = Figure(figsize=(width_px / _POINTS_PER_INCH, height_px / _POINTS_PER_INCH))
-    fig.set_layout_engine("constrained")
+    fig = charts.figure(width_px, height_px)
     ax = fig.add_subplot()
     _draw_bands(ax, instrument)
     times = [t for t, _ in points]
@@ -71,7 +60,7 @@ def trend_svg(
         )
     _time_axis(ax, times, session_times)
     ax.set_title(f"{instrument.abbreviation} total score", fontsize=11)
-    svg = _render(fig, instrument.id)
+    svg = charts.svg(fig, f"trend-{instrument.id}")
     return _accessible(svg, instrument, points, session_times, width_px, height_px)
 
 
@@ -117,21 +106,6 @@ def _draw_bands(ax: Axes, instrument: Instrument) -> None:
         [(b.low + b.high) / 2 for b in bands], [b.severity.replace("_", " ") for b in bands]
     )
     labels.tick_params(axis="y", length=0, labelsize=8, labelcolor="#444444")
-
-
-def _render(fig: Figure, instrument_id: str) -> str:
-    buffer = io.BytesIO()
-    settings = matplotlib.rc_context(
-        {
-            "svg.fonttype": "none",
-            "svg.hashsalt": f"ketacare-trend-{instrument_id}",
-            "svg.id": f"trend-{instrument_id}",
-        }
-    )
-    with _RENDER_LOCK, settings:
-        fig.savefig(buffer, format="svg", metadata=_NO_METADATA)
-    text = buffer.getvalue().decode()
-    return text[text.index("<svg") :]
 
 
 def _accessible(
@@ -199,16 +173,6 @@ def _empty_svg(instrument: Instrument, width_px: int) -> str:
         f"{title}: No results yet</text>\n"
         "</svg>\n"
     )
-
-
-def trend_img_src(svg: str) -> str:
-    """The SVG as a ``data:`` URI for an ``<img>``.
-
-    An image is its own document, so the chart's inline ``style`` attributes apply there
-    without loosening the page's Content-Security-Policy (``style-src 'self'``), which would
-    otherwise block them in inlined SVG and leave every shape black.
-    """
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
 
 
 def trend_alt(

@@ -1,6 +1,10 @@
+"""The forms of measurement-based care: an instrument's items as one radio group each (shared by
+the clinician's entry and the patient's self-report), issuing a request, schedules, dosing
+times, the code entry and closing an alert. They check shape and range only; scoring and the
+rules about what may be recorded are the services' and the core's."""
+
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -8,8 +12,9 @@ from django.utils import timezone
 
 from ketacare.clinical import instruments
 from ketacare.clinical.instruments import Instrument
-from ketacare.lib.fields import DateInput
-from ketacare.measures.models import Context
+from ketacare.clinical.schedules import EVERY_DAYS, FOR_WEEKS
+from ketacare.lib.fields import DateInput, integer_within
+from ketacare.measures.models import RESPONSE_HOURS, Context, SafetyAlert
 from ketacare.measures.texts import Texts
 
 CONTEXT_CHOICES = [(c.value, c.value.replace("_", " ")) for c in Context]
@@ -42,17 +47,18 @@ def answers_from(form: forms.Form, instrument: instruments.Instrument) -> list[i
     ]
 
 
+def _hours_after_dose(**kwargs: Any) -> forms.DecimalField:
+    low, high = RESPONSE_HOURS
+    return forms.DecimalField(
+        required=False, min_value=low, max_value=high, decimal_places=1, **kwargs
+    )
+
+
 class StaffResponseForm(forms.Form):
     """A clinician enters a response; unanswered items stay missing (no total is then given)."""
 
     context = forms.ChoiceField(choices=CONTEXT_CHOICES, initial=Context.AD_HOC.value)
-    hours_after_dose = forms.DecimalField(
-        required=False,
-        min_value=Decimal("0"),
-        max_value=Decimal("336"),
-        decimal_places=1,
-        help_text="Post-session only: hours since dosing.",
-    )
+    hours_after_dose = _hours_after_dose(help_text="Post-session only: hours since dosing.")
     completed_at = forms.DateTimeField(
         initial=timezone.now,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
@@ -80,9 +86,7 @@ class SelfReportForm(forms.Form):
 class IssueRequestForm(forms.Form):
     instruments = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple)
     context = forms.ChoiceField(choices=CONTEXT_CHOICES, initial=Context.PRE_SESSION.value)
-    hours_after_dose = forms.DecimalField(
-        required=False, min_value=Decimal("0"), max_value=Decimal("336"), decimal_places=1
-    )
+    hours_after_dose = _hours_after_dose()
 
     def __init__(self, *args: Any, available: list[Instrument], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -109,21 +113,20 @@ class CodeForm(forms.Form):
 class CloseAlertForm(forms.Form):
     note = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
-        min_length=10,
+        min_length=SafetyAlert.CLOSE_NOTE_MIN_LENGTH,
         help_text="What was done: assessment, safety plan, contact made.",
     )
 
 
 class ScheduleForm(forms.Form):
     instruments = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple)
-    every_days = forms.IntegerField(
+    every_days = integer_within(
+        EVERY_DAYS,
         required=False,
-        min_value=1,
-        max_value=90,
-        help_text="Interval part: every N days (1-90) ...",
+        help_text=f"Interval part: every N days ({EVERY_DAYS[0]}-{EVERY_DAYS[1]}) ...",
     )
-    for_weeks = forms.IntegerField(
-        required=False, min_value=1, max_value=104, help_text="... for M weeks (1-104)."
+    for_weeks = integer_within(
+        FOR_WEEKS, required=False, help_text=f"... for M weeks ({FOR_WEEKS[0]}-{FOR_WEEKS[1]})."
     )
     hours_after_session = forms.CharField(
         required=False, help_text="After-session part: hours after each dose, e.g. 4, 24"

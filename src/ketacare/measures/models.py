@@ -1,3 +1,8 @@
+"""The tables of measurement-based care: responses and their item answers (a score is always
+derived by the core, never stored), follow-up schedules, self-report requests (only digests of
+their codes and links), failed code entries for rate limiting, and safety alerts. Writes go
+through :mod:`.services` and :mod:`.schedules`."""
+
 from __future__ import annotations
 
 import hashlib
@@ -5,12 +10,15 @@ from decimal import Decimal
 from enum import StrEnum
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from ketacare.clinical import instruments
-from ketacare.lib.fields import enum_choices
+from ketacare.clinical.schedules import EVERY_DAYS, FOR_WEEKS, HOURS_AFTER_DOSE
+from ketacare.lib.fields import enum_choices, range_validators
 from ketacare.patients.models import Patient
+
+# A response's hours since dosing: from the dose up to the follow-up schedules' ceiling.
+RESPONSE_HOURS = (Decimal(0), Decimal(f"{HOURS_AFTER_DOSE[1]:g}"))
 
 
 class Context(StrEnum):
@@ -48,8 +56,9 @@ class Response(models.Model):
         decimal_places=1,
         null=True,
         blank=True,
-        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("336"))],
-        help_text="For post-session measures: hours since dosing (0-336).",
+        validators=range_validators(RESPONSE_HOURS),
+        help_text=f"For post-session measures: hours since dosing ({RESPONSE_HOURS[0]}-"
+        f"{RESPONSE_HOURS[1]}).",
     )
     completed_at = models.DateTimeField()
     source = models.CharField(max_length=20, choices=enum_choices(Source))
@@ -111,10 +120,10 @@ class Schedule(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="schedules")
     instruments = models.JSONField(help_text="instrument ids, e.g. ['gad7', 'phq9']")
     every_days = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(90)]
+        null=True, blank=True, validators=range_validators(EVERY_DAYS)
     )
     for_weeks = models.PositiveSmallIntegerField(
-        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(104)]
+        null=True, blank=True, validators=range_validators(FOR_WEEKS)
     )
     hours_after_session = models.JSONField(
         default=list, blank=True, help_text="e.g. [4, 24]: a request this many hours after dosing"
@@ -202,6 +211,8 @@ class SafetyAlert(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     close_note = models.TextField(blank=True)
+
+    CLOSE_NOTE_MIN_LENGTH = 10  # characters: enough to say what was done
 
     class Meta:
         ordering = ["-raised_at"]

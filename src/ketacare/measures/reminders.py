@@ -43,6 +43,7 @@ from django.conf import settings
 from django.core.mail import get_connection, send_mail
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -98,7 +99,8 @@ def compose(request: AssessmentRequest, code: str, token: str) -> Reminder:
     patient = request.patient
     first_name = (patient.preferred_name or patient.given_name).strip()
     site = settings.KETACARE_PUBLIC_URL
-    link, entry = f"{site}/self-report/t/{token}/", f"{site}/self-report/"
+    link = site + reverse("self_report:link", args=[token])
+    entry = site + reverse("self_report:code")
     shown_code = f"{code[:4]}-{code[4:]}"
     until = f"{timezone.localtime(request.expires_at):%Y-%m-%d %H:%M %Z}"
     body = (

@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from ketacare.accounts.models import User
 from ketacare.clinical import instruments, outcomes
-from ketacare.measures.charts import trend_alt, trend_img_src, trend_svg
+from ketacare.lib import charts
+from ketacare.measures.charts import trend_alt, trend_svg
 from ketacare.measures.models import AssessmentRequest, Context, Response, SafetyAlert, Schedule
 from ketacare.patients.models import Patient
 
@@ -68,7 +69,7 @@ class Trend:
 
     @property
     def img_src(self) -> str | None:
-        return trend_img_src(self.svg) if self.svg else None
+        return charts.img_src(self.svg) if self.svg else None
 
 
 def trend(s: Series) -> Trend:

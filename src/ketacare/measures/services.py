@@ -32,13 +32,13 @@ from ketacare.measures.models import (
     Source,
     digest,
 )
+from ketacare.measures.safety import safety_flags
 from ketacare.measures.texts import has_patient_text
 from ketacare.patients.models import Patient
 
 # Unambiguous characters (no 0/O, 1/I/L) so a code read aloud or typed on a tablet survives.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8  # 31^8 ~ 8.5e11 codes; with the rate limit a guess is hopeless
-ALERT_FLAGS = {f.value for f in AlertFlag}
 
 
 @dataclass(frozen=True)
@@ -125,7 +125,7 @@ def record_response(
             "flags": list(result.flags),
         },
     )
-    for flag in sorted(ALERT_FLAGS & set(result.flags)):
+    for flag in safety_flags(result):
         _raise_alert(actor, response, flag, _alert_detail(instrument, values, result))
     return response
 
@@ -135,7 +135,7 @@ def _alert_detail(
 ) -> str:
     if result.risk is not None:
         return f"{instrument.abbreviation}: {result.risk} risk"
-    flagged = [f for f in instrument.flags if f.flag == "suicidal_ideation"]
+    flagged = [f for f in instrument.flags if f.flag == AlertFlag.SUICIDAL_IDEATION]
     item = int(flagged[0].on.partition(":")[2]) if flagged else 0
     return f"{instrument.abbreviation} item {item} answered {values[item - 1]}"
 
@@ -170,8 +170,9 @@ def close_alert(actor: Actor, alert: SafetyAlert, note: str) -> SafetyAlert:
     alert = SafetyAlert.objects.select_for_update().get(pk=alert.pk)
     if alert.closed_at is not None:
         raise ValidationError({"note": "This alert is already closed."})
-    if len(note.strip()) < 10:
-        raise ValidationError({"note": "Say what was done (at least 10 characters)."})
+    minimum = SafetyAlert.CLOSE_NOTE_MIN_LENGTH
+    if len(note.strip()) < minimum:
+        raise ValidationError({"note": f"Say what was done (at least {minimum} characters)."})
     require(actor, Perm.ALERT_CLOSE, "note", "Only a prescriber can close a safety alert.")
     alert.closed_at, alert.closed_by, alert.close_note = timezone.now(), actor.user, note.strip()
     alert.save(update_fields=["closed_at", "closed_by", "close_note"])

@@ -1,3 +1,9 @@
+"""The measures pages. Staff: the chart's measures section, recording a response, issuing a
+self-report request, schedules and dosing times, closing alerts. Patient (public, no login): code
+or link entry and the self-report form, the opened request remembered in the browser session.
+Each view parses, authorises, calls a service or selector and renders; writes and their audit
+events live in :mod:`.services` and :mod:`.schedules`."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -27,9 +33,11 @@ from ketacare.measures.forms import (
 )
 from ketacare.measures.models import AssessmentRequest, SafetyAlert, Schedule
 from ketacare.measures.texts import texts_for
+from ketacare.patients import services as patients
 from ketacare.patients.models import Patient
 
-SESSION_KEY = "ketacare_self_report"
+# Where the patient's browser session (Django's, not a supervised session) keeps the opened request.
+SELF_REPORT_SESSION_KEY = "ketacare_self_report"
 
 
 def _instrument(instrument_id: str) -> instruments.Instrument:
@@ -84,6 +92,7 @@ def record_response(request: StaffRequest, patient_id: int, instrument_id: str) 
             return redirect(next_url(request, request.GET.get("next", ""), chart))
         except ValidationError as exc:
             show_errors(request, exc, form)
+    patients.view_patient(Actor.from_request(request), patient, f"record {instrument.id}")
     return render(
         request,
         "measures/record.html",
@@ -95,10 +104,7 @@ def record_response(request: StaffRequest, patient_id: int, instrument_id: str) 
 @require_http_methods(["GET", "POST"])
 def issue_request(request: StaffRequest, patient_id: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=patient_id)
-    available = [
-        i for i in instruments.library().values() if texts_for(i) and i.respondent == "patient"
-    ]
-    form = IssueRequestForm(request.POST or None, available=available)
+    form = IssueRequestForm(request.POST or None, available=_self_report_instruments())
     issued = None
     if request.method == "POST" and form.is_valid():
         try:
@@ -116,6 +122,7 @@ def issue_request(request: StaffRequest, patient_id: int) -> HttpResponse:
         if issued
         else None
     )
+    patients.view_patient(Actor.from_request(request), patient, "issue self-report")
     return render(
         request,
         "measures/issue.html",
@@ -149,6 +156,7 @@ def patient_schedules(request: StaffRequest, patient_id: int) -> HttpResponse:
             return redirect("measures:schedules", patient_id=patient.pk)
         except ValidationError as exc:
             show_errors(request, exc, form)
+    patients.view_patient(Actor.from_request(request), patient, "follow-up schedules")
     return render(
         request,
         "measures/schedules.html",
@@ -207,7 +215,11 @@ def close_alert(request: StaffRequest, alert_id: int) -> HttpResponse:
         except ValidationError as exc:
             show_errors(request, exc)
     else:
-        messages.error(request, "To close an alert, say what was done (at least 10 characters).")
+        messages.error(
+            request,
+            "To close an alert, say what was done "
+            f"(at least {SafetyAlert.CLOSE_NOTE_MIN_LENGTH} characters).",
+        )
     return redirect(
         next_url(
             request,
@@ -224,26 +236,27 @@ def _ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR")
 
 
-TOO_MANY = (
-    "Too many wrong codes were entered from this device. Please wait 15 minutes or ask "
-    "the clinic for help."
-)
+def _too_many() -> str:
+    return (
+        "Too many wrong codes were entered from this device. Please wait "
+        f"{settings.KETACARE_SELF_REPORT_LOCKOUT_MINUTES} minutes or ask the clinic for help."
+    )
 
 
 def _open(request: HttpRequest, secret: str, by_code: bool) -> tuple[AssessmentRequest | None, str]:
-    """The request behind a code or link (remembered in the session), or why not."""
+    """The request behind a code or link (remembered in the browser session), or why not."""
     try:
         opened = services.open_request(secret, by_code=by_code, ip=_ip(request))
     except services.TooManyAttempts:
-        return None, TOO_MANY
+        return None, _too_many()
     except services.RequestUnavailable as exc:
         return None, str(exc)
-    request.session[SESSION_KEY] = opened.pk
+    request.session[SELF_REPORT_SESSION_KEY] = opened.pk
     return opened, ""
 
 
 def _message(request: HttpRequest, message: str) -> HttpResponse:
-    status = 429 if message == TOO_MANY else 200
+    status = 429 if message == _too_many() else 200
     return render(request, "measures/self_report_message.html", {"message": message}, status=status)
 
 
@@ -255,7 +268,7 @@ def code_entry(request: HttpRequest) -> HttpResponse:
         opened, problem = _open(request, form.cleaned_data["code"], by_code=True)
         if opened is not None:
             return redirect("self_report:form")
-        if problem == TOO_MANY:
+        if problem == _too_many():
             return _message(request, problem)
         form.add_error("code", problem)
     return render(request, "measures/self_report_code.html", {"form": form})
@@ -270,7 +283,7 @@ def link_entry(request: HttpRequest, token: str) -> HttpResponse:
 @public
 @require_http_methods(["GET", "POST"])
 def self_report_form(request: HttpRequest) -> HttpResponse:
-    pk = request.session.get(SESSION_KEY)
+    pk = request.session.get(SELF_REPORT_SESSION_KEY)
     assessment = (
         AssessmentRequest.objects.select_related("patient").filter(pk=pk).first()
         if isinstance(pk, int)
@@ -291,7 +304,7 @@ def self_report_form(request: HttpRequest) -> HttpResponse:
             )
         except services.RequestUnavailable as exc:
             return _message(request, str(exc))
-        del request.session[SESSION_KEY]
+        del request.session[SELF_REPORT_SESSION_KEY]
         flagged = any(a for r in responses for a in r.alerts.all())
         return render(
             request,

@@ -1,3 +1,8 @@
+"""The patient API: search, register (with first chart entries, all or nothing), read and update
+a patient, and add or remove diagnoses, medications, allergies and measurements. Clinical
+sections are included only for roles that may see them. Each operation authorises and calls
+:mod:`.services`, which validates and audits; the JSON shapes are :mod:`.schemas`'."""
+
 # No `from __future__ import annotations`: ninja reads the payload types of the operations built
 # in _add_entry_operation at definition time.
 from datetime import date

@@ -1,3 +1,8 @@
+"""The chart's forms: registration and edit (the audited registration fields), one form per kind
+of chart entry (:data:`ENTRY_FORMS`, keyed like the services' kinds) and patient search.
+Validation is the models'; a form picks fields, widgets and labels, and normalises an ICD-10
+code."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,3 +1,8 @@
+"""The patient's chart: :class:`Patient` (registration, contacts, support person, care team) and
+the entries on it (diagnoses, medications, allergies, body measurements), each naming the fields
+its audit events record. The models validate themselves (dates, ICD-10 codes, ranges); writes
+and their audit events live in :mod:`.services`. Patients are never deleted."""
+
 from __future__ import annotations
 
 import unicodedata
@@ -7,14 +12,14 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
 
 from ketacare.accounts.roles import Role
 from ketacare.clinical import icd10
 from ketacare.clinical.anthropometrics import age_on, bmi
-from ketacare.lib.fields import enum_choices, phone_validator
+from ketacare.lib.fields import enum_choices, phone_validator, range_validators
 
 
 class Sex(StrEnum):
@@ -320,23 +325,28 @@ class Allergy(PatientEntry):
         return self.substance
 
 
+# Plausible adult body measurements, inclusive; dosing applies its own narrower limits
+# (clinical/data/dosing.toml [caps]). Every form that stores a measurement uses these.
+WEIGHT_KG = (Decimal("25"), Decimal("350"))
+HEIGHT_CM = (Decimal("100"), Decimal("250"))
+
+
 class BodyMeasurement(PatientEntry):
     """Weight and height on a date; the history drives weight-based dosing later."""
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="measurements")
     measured_on = models.DateField(validators=[not_in_future])
-    # Plausible adult range; dosing applies its own narrower limits.
     weight_kg = models.DecimalField(
         max_digits=5,
         decimal_places=1,
-        validators=[MinValueValidator(Decimal("25")), MaxValueValidator(Decimal("350"))],
+        validators=range_validators(WEIGHT_KG),
     )
     height_cm = models.DecimalField(
         max_digits=5,
         decimal_places=1,
         null=True,
         blank=True,
-        validators=[MinValueValidator(Decimal("100")), MaxValueValidator(Decimal("250"))],
+        validators=range_validators(HEIGHT_CM),
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

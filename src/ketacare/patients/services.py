@@ -207,6 +207,13 @@ def open_chart(actor: Actor, patient: Patient, clinical: bool) -> selectors.Char
 
 
 @transaction.atomic
+def view_patient(actor: Actor, patient: Patient, page: str) -> None:
+    """Audit a page about ``patient`` other than the chart: a form to edit, record or plan
+    something for them shows who they are, and often what is already recorded."""
+    record(actor, Action.VIEW, patient, patient=patient, new={"page": page})
+
+
+@transaction.atomic
 def search(actor: Actor, query: selectors.SearchQuery) -> list[Patient]:
     """Search and audit the query with the MRNs it revealed (an IHE BALP "query" event)."""
     results = list(selectors.search(query))

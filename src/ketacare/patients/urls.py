@@ -1,3 +1,6 @@
+"""The patient pages under ``/patients/``: search, register, chart and edit, plus an add and a
+remove route for each kind of chart entry (from ``views.add_views`` and ``views.remove_views``)."""
+
 from django.urls import path
 
 from ketacare.patients import views

@@ -1,3 +1,8 @@
+"""The patient pages: search, registration, edit, the chart, and adding or removing chart entries
+(one view pair per kind, built from :data:`ENTRY_FORMS`). Each view parses, authorises, calls
+one service and renders; opening a chart and searching are audited reads in :mod:`.services`,
+and a refused entry re-renders the chart with its bound form."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -63,6 +68,7 @@ def edit(request: StaffRequest, patient_id: int) -> HttpResponse:
             return redirect("patients:chart", patient_id=patient.pk)
         except ValidationError as exc:
             show_errors(request, exc, form)
+    services.view_patient(Actor.from_request(request), patient, "edit registration")
     return render(
         request,
         "patients/form.html",

@@ -1,29 +1,23 @@
 """Server-rendered SVG charts of predicted concentrations, embedded as ``data:`` URI images.
 
-Drawn like :mod:`ketacare.measures.charts`: matplotlib's object-oriented ``Figure`` (no pyplot),
-text kept as text, a fixed id salt so the same prediction gives the same bytes, and the SVG in
-an ``<img>`` so its inline styles survive the page's Content-Security-Policy. Every chart has
-alt text saying what it shows, and carries the cited 100-250 ng/mL dissociative band.
+Drawn and rendered through :mod:`ketacare.lib.charts` (its one lock, fixed ids: the same
+prediction gives the same bytes), and shown as an ``<img>`` so its inline styles survive the
+page's Content-Security-Policy. Every chart has alt text saying what it shows, and carries the
+cited 100-250 ng/mL dissociative band.
 """
 
 from __future__ import annotations
 
-import base64
-import io
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import matplotlib
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from ketacare.clinical import pk
+from ketacare.lib import charts
 
-_POINTS_PER_INCH = 72
-_RENDER_LOCK = threading.Lock()
-_NO_METADATA = {"Date": None, "Creator": None, "Format": None, "Type": None}
 _COLOURS = ("#1f3b73", "#b5512b", "#2e7d4f", "#7a3f99", "#8a6d00", "#00707a")
 CHART_HOURS = 6.0
 CHART_STEP_MIN = 1.0
@@ -112,7 +106,7 @@ def planned_dose_chart(
         f"{band.low:g}-{band.high:g} ng/mL over {hours:g} h."
     )
     return PlannedChart(
-        img_src=_img_src(_render(fig, f"plan-{model.id}")),
+        img_src=charts.img_src(charts.svg(fig, f"pk-plan-{model.id}")),
         alt=alt,
         model_id=model.id,
         model_name=model.name,
@@ -155,7 +149,7 @@ def compare_chart(
         )
         + f". Shaded: {band.low:g}-{band.high:g} ng/mL dissociative range."
     )
-    return CompareChart(_img_src(_render(fig, "compare")), alt, tuple(arms), band)
+    return CompareChart(charts.img_src(charts.svg(fig, "pk-compare")), alt, tuple(arms), band)
 
 
 def _arm(label: str, result: pk.PopulationPrediction) -> Arm:
@@ -183,8 +177,7 @@ def _time_in_band(conc: np.ndarray, band: pk.Band) -> int:
 
 
 def _axes() -> tuple[Figure, Axes]:
-    fig = Figure(figsize=(680 / _POINTS_PER_INCH, 300 / _POINTS_PER_INCH))
-    fig.set_layout_engine("constrained")
+    fig = charts.figure(680, 300)
     return fig, fig.add_subplot()
 
 
@@ -204,18 +197,3 @@ def _finish(ax: Axes, title: str, top: float) -> None:
     ax.set_title(title, fontsize=10)
     ax.legend(loc="upper right", fontsize=8, frameon=False, bbox_to_anchor=(1, 0.9))
     ax.grid(alpha=0.25)
-
-
-def _render(fig: Figure, salt: str) -> str:
-    buffer = io.BytesIO()
-    settings = matplotlib.rc_context(
-        {"svg.fonttype": "none", "svg.hashsalt": f"ketacare-pk-{salt}", "svg.id": f"pk-{salt}"}
-    )
-    with _RENDER_LOCK, settings:
-        fig.savefig(buffer, format="svg", metadata=_NO_METADATA)
-    text = buffer.getvalue().decode()
-    return text[text.index("<svg") :]
-
-
-def _img_src(svg: str) -> str:
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()

@@ -1,3 +1,8 @@
+"""The protocol comparison form: up to four arms (route, dose, unit, IV minutes) for one weight,
+first filled with the standard infusion, IM, oral and the top esketamine nasal dose.
+:meth:`CompareForm.arms` turns the filled-in arms into regimens; whether the model can take
+one is checked by the view, through :mod:`.charts`."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -6,6 +11,7 @@ from typing import Any
 from django import forms
 
 from ketacare.clinical import pk
+from ketacare.clinical.pk.population import WEIGHT_RANGE_KG
 from ketacare.pk.charts import Protocol
 
 ARMS = 4
@@ -24,7 +30,13 @@ DEFAULTS: list[dict[str, Any]] = [
 class CompareForm(forms.Form):
     """Up to four protocols (route, dose, unit, IV minutes) for one patient weight."""
 
-    weight_kg = forms.DecimalField(label="Weight (kg)", min_value=30, max_value=250, initial=70)
+    # The weights the population simulation accepts.
+    weight_kg = forms.DecimalField(
+        label="Weight (kg)",
+        min_value=Decimal(f"{WEIGHT_RANGE_KG[0]:g}"),
+        max_value=Decimal(f"{WEIGHT_RANGE_KG[1]:g}"),
+        initial=70,
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

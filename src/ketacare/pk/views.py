@@ -1,3 +1,7 @@
+"""The protocol comparison page: population concentration bands of up to four protocols on one
+chart. A GET form about no patient, so nothing is stored or audited; the model is
+:mod:`ketacare.clinical.pk`'s and the drawing :mod:`.charts`'."""
+
 from __future__ import annotations
 
 from django.http import HttpResponse

@@ -1,14 +1,19 @@
+"""The treatment-plan forms: a new or revised plan (a shipped or clinic protocol, weight basis,
+start, weekdays, chair), signing, moving and cancelling a planned session, a clinic protocol
+template, and a titration review and decision. They offer the choices and check ranges; the plan
+rules and the dose arithmetic are the services' and the core's."""
+
 from __future__ import annotations
 
-from datetime import time
+from datetime import date, time, timedelta
 from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.utils import timezone
 
-from ketacare.clinical import instruments, protocols
-from ketacare.lib.fields import DateInput
+from ketacare.clinical import instruments, monitoring, protocols
+from ketacare.lib.fields import DateInput, integer_within
 from ketacare.plans.models import Basis
 from ketacare.plans.selectors import latest_clinic_protocols
 
@@ -66,6 +71,32 @@ class ReviseForm(PlanForm):
     )
 
 
+class CalendarForm(forms.Form):
+    """The calendar's query (``?date=YYYY-MM-DD&view=day|week``): blank is today's day view. A
+    date whose page, or the page before or after it, would fall outside the calendar is
+    refused."""
+
+    date = forms.DateField(required=False)
+    view = forms.ChoiceField(choices=[("day", "day"), ("week", "week")], required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if "date" not in data:  # not a date; the field has said so
+            return data
+        week = data.get("view") == "week"
+        start = data["date"] or timezone.localdate()
+        days = 7 if week else 1
+        # The page before starts up to 2 * days - 1 days earlier (a week starts on its Monday).
+        first, last = date.min + timedelta(days=2 * days - 1), date.max - timedelta(days=days)
+        if not first <= start <= last:
+            raise forms.ValidationError(
+                {"date": f"Enter a date from {first.isoformat()} to {last.isoformat()}."}
+            )
+        if week:
+            start -= timedelta(days=start.weekday())
+        return {**data, "start": start, "days": days, "week": week}
+
+
 class SignPlanForm(forms.Form):
     screening_override = forms.CharField(
         required=False,
@@ -106,9 +137,11 @@ class TitrationForm(forms.Form):
         choices=[("mild", "mild"), ("moderate", "moderate"), ("severe", "severe")],
         help_text="The severity of each adverse event in the session.",
     )
-    cadss_total = forms.IntegerField(required=False, min_value=0, max_value=92, label="Peak CADSS")
-    peak_systolic = forms.IntegerField(required=False, min_value=50, max_value=300)
-    peak_diastolic = forms.IntegerField(required=False, min_value=20, max_value=200)
+    cadss_total = integer_within(
+        instruments.get("cadss").total_range, required=False, label="Peak CADSS"
+    )
+    peak_systolic = integer_within(monitoring.plausible_range("systolic"), required=False)
+    peak_diastolic = integer_within(monitoring.plausible_range("diastolic"), required=False)
 
 
 class DecisionForm(forms.Form):

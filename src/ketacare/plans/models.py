@@ -1,3 +1,9 @@
+"""Treatment plans: :class:`TreatmentPlan` (one version each; a signed plan is never edited, a
+change is a new version), its :class:`PlannedSession` rows on the calendar, the
+:class:`TitrationReview` after a session, and the clinic's own versioned protocol templates.
+What happens in the chair is :mod:`ketacare.supervised`'s; writes live in :mod:`.services` and
+:mod:`.titration`."""
+
 from __future__ import annotations
 
 from enum import StrEnum

@@ -1,3 +1,7 @@
+"""Reads for treatment plans: a patient's plans, the clinic calendar by chair, the newest version
+of each clinic template, a shipped template as data, and the predicted concentration curve of a
+plan's first session. Nothing here writes or audits."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -20,13 +20,17 @@ from ketacare.audit.models import Action
 from ketacare.audit.services import record
 from ketacare.clinical import dosing, instruments, protocols
 from ketacare.patients.models import Patient
+from ketacare.pk.charts import PlannedChart
+from ketacare.plans import selectors
 from ketacare.plans.models import (
     ClinicProtocol,
     PlannedSession,
     PlanStatus,
     SessionStatus,
+    TitrationReview,
     TreatmentPlan,
 )
+from ketacare.screening.models import Screening
 from ketacare.screening.selectors import current_signed_screening
 
 MIN_REASON = 30  # characters, for a screening override or a change to a signed plan
@@ -190,9 +194,7 @@ def create_plan(
     ``held_through``) are marked held there rather than planned twice."""
     protocol = _check(request)
     planned, dosing_weight = _doses(protocol, patient, request.basis)
-    dates = protocols.plan_dates(
-        protocol, request.start_on, weekdays=list(request.weekdays) or None
-    )
+    dates = _dates(protocol, request)
     weight, height = _body(patient)
     plan = TreatmentPlan.objects.create(
         patient=patient,
@@ -243,11 +245,27 @@ def create_plan(
             "weight_kg": weight,
             "dosing_weight_kg": dosing_weight,
             "doses_mg": [mg for _, mg in planned],
-            "dates": dates,
+            "dates": [s.scheduled_on for s in sessions],  # as stored, moves carried over
+            "held": [s.number for s in sessions if s.status == SessionStatus.CANCELLED],
             "reason": reason,
         },
     )
     return plan
+
+
+def _dates(protocol: protocols.Protocol, request: PlanRequest) -> list[date]:
+    """The template's calendar from the requested start, or a ``start_on`` error when it cannot
+    be laid out (it would run past the last date there is, or finds no open day)."""
+    try:
+        return protocols.plan_dates(
+            protocol, request.start_on, weekdays=list(request.weekdays) or None
+        )
+    except OverflowError:
+        raise ValidationError(
+            {"start_on": f"The sessions would run past {date.max}; choose an earlier start."}
+        ) from None
+    except protocols.ScheduleConflict as exc:
+        raise ValidationError({"start_on": str(exc)}) from exc
 
 
 def _carry_over(previous: TreatmentPlan, sessions: list[PlannedSession], held_through: int) -> None:
@@ -294,12 +312,7 @@ def sign_plan(actor: Actor, plan: TreatmentPlan, screening_override: str = "") -
     plan.screening, plan.screening_override = screening, "" if screening else override
     plan.save(update_fields=["status", "signed_by", "signed_at", "screening", "screening_override"])
     if plan.previous is not None:
-        TreatmentPlan.objects.filter(pk=plan.previous.pk).update(status=PlanStatus.SUPERSEDED)
-        plan.previous.sessions.filter(
-            status=SessionStatus.PLANNED, scheduled_on__gte=timezone.localdate()
-        ).update(
-            status=SessionStatus.CANCELLED, cancel_reason=f"replaced by version {plan.version}"
-        )
+        _supersede(actor, plan.previous, plan)
     record(
         actor,
         Action.UPDATE,
@@ -313,6 +326,31 @@ def sign_plan(actor: Actor, plan: TreatmentPlan, screening_override: str = "") -
         },
     )
     return plan
+
+
+def _supersede(actor: Actor, previous: TreatmentPlan, plan: TreatmentPlan) -> None:
+    """``plan`` replaces ``previous``: the old version is superseded and its sessions still to
+    come are cancelled, each change audited."""
+    previous = TreatmentPlan.objects.select_for_update().get(pk=previous.pk)
+    if previous.status != PlanStatus.SUPERSEDED:
+        old_status = previous.status
+        previous.status = PlanStatus.SUPERSEDED
+        previous.save(update_fields=["status"])
+        record(
+            actor,
+            Action.UPDATE,
+            previous,
+            patient=previous.patient,
+            old={"status": old_status},
+            new={"status": previous.status, "replaced_by": plan.pk},
+        )
+    coming = (
+        previous.sessions.select_related("plan__patient")
+        .select_for_update(of=("self",))
+        .filter(status=SessionStatus.PLANNED, scheduled_on__gte=timezone.localdate())
+    )
+    for session in coming.order_by("number"):
+        cancel_session(actor, session, f"replaced by version {plan.version}")
 
 
 @transaction.atomic
@@ -377,3 +415,47 @@ def cancel_session(actor: Actor, session: PlannedSession, reason: str) -> None:
         old={"status": SessionStatus.PLANNED},
         new={"status": session.status, "reason": reason},
     )
+
+
+# Reads that reveal patients, audited ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlanPage:
+    """What the plan page shows."""
+
+    plan: TreatmentPlan
+    sessions: list[PlannedSession]
+    screening: Screening | None
+    reviews: list[TitrationReview]
+    pk_chart: PlannedChart | None
+
+
+@transaction.atomic
+def open_plan(actor: Actor, plan: TreatmentPlan) -> PlanPage:
+    """The plan with its sessions, the screening it needs, its titration reviews and its
+    predicted curve; the reading audited."""
+    page = PlanPage(
+        plan=plan,
+        sessions=list(plan.sessions.all()),
+        screening=current_signed_screening(plan.patient),
+        reviews=list(plan.reviews.select_related("decided_by", "resulting_plan")),
+        pk_chart=selectors.plan_chart(plan),
+    )
+    record(actor, Action.VIEW, plan, patient=plan.patient, new={"page": "plan"})
+    return page
+
+
+@transaction.atomic
+def open_calendar(actor: Actor, start: date, days: int) -> list[selectors.CalendarDay]:
+    """The clinic's calendar from ``start`` for ``days`` days; the event names every patient
+    it shows (by record number)."""
+    grid = selectors.calendar(start, days)
+    shown = {s.plan.patient.mrn for d in grid for chair in d.by_chair.values() for s in chair}
+    record(
+        actor,
+        Action.VIEW,
+        entity_type="calendar",
+        new={"start": start, "days": days, "patients": sorted(shown)},
+    )
+    return grid

@@ -174,5 +174,18 @@ def _new_version_at(actor: Actor, row: TitrationReview, dose: Decimal) -> Treatm
     )
     new = services.revise_plan(actor, plan, request, reason, held_through=row.session_number)
     dose_mg = services.dose_mg(new, dose)  # through the dose arithmetic and its caps
-    new.sessions.filter(number__gt=row.session_number).update(dose=dose, dose_mg=dose_mg)
+    for session in new.sessions.filter(number__gt=row.session_number).order_by("number"):
+        old = {"dose": session.dose, "dose_mg": session.dose_mg}
+        if old == {"dose": dose, "dose_mg": dose_mg}:
+            continue
+        session.dose, session.dose_mg = dose, dose_mg
+        session.save(update_fields=["dose", "dose_mg"])
+        record(
+            actor,
+            Action.UPDATE,
+            session,
+            patient=new.patient,
+            old=old,
+            new={"dose": dose, "dose_mg": dose_mg, "titration_review": row.pk},
+        )
     return new

@@ -1,13 +1,17 @@
+"""The treatment-plan pages: new, revise, detail and sign a plan; move or cancel a planned
+session; the clinic calendar; clinic protocol templates; titration reviews and decisions. Each
+view parses, authorises, calls one service or selector and renders; writes and their audit
+events live in :mod:`.services` and :mod:`.titration`."""
+
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ketacare.accounts.access import StaffRequest, requires
@@ -15,9 +19,11 @@ from ketacare.accounts.actor import Actor
 from ketacare.accounts.roles import Perm
 from ketacare.clinical import protocols
 from ketacare.lib.forms import show_errors
+from ketacare.patients import services as patients
 from ketacare.patients.models import Patient
 from ketacare.plans import selectors, services, titration
 from ketacare.plans.forms import (
+    CalendarForm,
     CancelForm,
     ClinicProtocolForm,
     MoveForm,
@@ -27,8 +33,6 @@ from ketacare.plans.forms import (
     TitrationForm,
 )
 from ketacare.plans.models import PlannedSession, TitrationReview, TreatmentPlan
-from ketacare.plans.selectors import plan_chart
-from ketacare.screening.selectors import current_signed_screening
 
 
 def _request(form: PlanForm) -> services.PlanRequest:
@@ -55,6 +59,7 @@ def new_plan(request: StaffRequest, patient_id: int) -> HttpResponse:
             return redirect("plans:detail", plan_id=plan.pk)
         except ValidationError as exc:
             show_errors(request, exc, form)
+    patients.view_patient(Actor.from_request(request), patient, "new plan")
     return render(
         request,
         "plans/form.html",
@@ -84,6 +89,7 @@ def revise(request: StaffRequest, plan_id: int) -> HttpResponse:
             return redirect("plans:detail", plan_id=new.pk)
         except ValidationError as exc:
             show_errors(request, exc, form)
+    patients.view_patient(Actor.from_request(request), plan.patient, f"revise plan {plan.pk}")
     return render(
         request,
         "plans/form.html",
@@ -94,20 +100,21 @@ def revise(request: StaffRequest, plan_id: int) -> HttpResponse:
 @requires(Perm.CLINICAL_VIEW)
 def detail(request: StaffRequest, plan_id: int, form: SignPlanForm | None = None) -> HttpResponse:
     plan = get_object_or_404(TreatmentPlan.objects.select_related("patient"), pk=plan_id)
+    page = services.open_plan(Actor.from_request(request), plan)
     return render(
         request,
         "plans/detail.html",
         {
             "plan": plan,
             "patient": plan.patient,
-            "sessions": plan.sessions.all(),
+            "sessions": page.sessions,
             "form": form or SignPlanForm(),
-            "screening": current_signed_screening(plan.patient),
+            "screening": page.screening,
             "move_form": MoveForm(),
             "titration_form": TitrationForm(),
-            "reviews": plan.reviews.select_related("decided_by", "resulting_plan"),
+            "reviews": page.reviews,
             "cancel_form": CancelForm(),
-            "pk_chart": plan_chart(plan),
+            "pk_chart": page.pk_chart,
         },
         status=400 if form is not None else 200,
     )
@@ -166,22 +173,19 @@ def cancel(request: StaffRequest, session_id: int) -> HttpResponse:
 
 @requires(Perm.CALENDAR_VIEW)
 def calendar(request: StaffRequest) -> HttpResponse:
-    """The clinic's day or week by chair (``?date=YYYY-MM-DD&view=day|week``)."""
-    try:
-        start = date.fromisoformat(request.GET.get("date", ""))
-    except ValueError:
-        start = timezone.localdate()
-    week = request.GET.get("view") == "week"
-    if week:
-        start -= timedelta(days=start.weekday())
-    days = 7 if week else 1
+    """The clinic's day or week by chair (``?date=YYYY-MM-DD&view=day|week``); 400 naming the
+    parameter for a date that is not one, or lies outside the calendar."""
+    form = CalendarForm(request.GET)
+    if not form.is_valid():
+        return render(request, "plans/calendar.html", {"errors": form.errors}, status=400)
+    start, days = form.cleaned_data["start"], form.cleaned_data["days"]
     return render(
         request,
         "plans/calendar.html",
         {
-            "grid": selectors.calendar(start, days),
+            "grid": services.open_calendar(Actor.from_request(request), start, days),
             "start": start,
-            "week": week,
+            "week": form.cleaned_data["week"],
             "previous": start - timedelta(days=days),
             "next": start + timedelta(days=days),
         },

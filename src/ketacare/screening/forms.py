@@ -1,10 +1,16 @@
+"""The screening intake's steps as forms (history, prior treatments, vitals with pregnancy and
+breastfeeding, substance use, suicide risk and escort) and the sign-off. Each step's
+``answers()`` is its part of the case, in the shape of docs/screening-case.md; the rules that
+judge the case are :mod:`ketacare.clinical.eligibility`'s."""
+
 from __future__ import annotations
 
 from typing import Any
 
 from django import forms
 
-from ketacare.clinical import eligibility
+from ketacare.clinical import eligibility, monitoring
+from ketacare.lib.fields import integer_within
 
 YES_NO_UNKNOWN = [("", "unknown"), ("yes", "yes"), ("no", "no")]
 TREATMENT_KINDS = [
@@ -90,12 +96,14 @@ VITALS = ("weight_kg", "height_cm", "bp_systolic", "bp_diastolic", "heart_rate",
 class VitalsForm(forms.Form):
     weight_kg = forms.FloatField(min_value=2, max_value=400, label="Weight (kg)")
     height_cm = forms.FloatField(min_value=40, max_value=250, label="Height (cm)")
-    bp_systolic = forms.IntegerField(min_value=50, max_value=300, label="Systolic BP (mmHg)")
-    bp_diastolic = forms.IntegerField(min_value=20, max_value=200, label="Diastolic BP (mmHg)")
-    heart_rate = forms.IntegerField(
-        min_value=20, max_value=250, required=False, label="Heart rate (/min)"
+    bp_systolic = integer_within(monitoring.plausible_range("systolic"), label="Systolic BP (mmHg)")
+    bp_diastolic = integer_within(
+        monitoring.plausible_range("diastolic"), label="Diastolic BP (mmHg)"
     )
-    spo2 = forms.IntegerField(min_value=50, max_value=100, required=False, label="SpO2 (%)")
+    heart_rate = integer_within(
+        monitoring.plausible_range("heart_rate"), required=False, label="Heart rate (/min)"
+    )
+    spo2 = integer_within(monitoring.plausible_range("spo2"), required=False, label="SpO2 (%)")
     pregnant = forms.ChoiceField(choices=YES_NO_UNKNOWN, required=False, label="Pregnant")
     breastfeeding = forms.ChoiceField(choices=YES_NO_UNKNOWN, required=False)
 

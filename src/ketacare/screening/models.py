@@ -1,3 +1,8 @@
+"""Eligibility screening: the patient's :class:`Intake`, saved step by step (what only the intake
+asks; the rest comes from the chart), and each :class:`Screening`, a frozen copy of the case with
+the rules' decision, findings and sign-off. Writes live in :mod:`.services`; the rules are
+:mod:`ketacare.clinical.eligibility`'s."""
+
 from __future__ import annotations
 
 import hashlib

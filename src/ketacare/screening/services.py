@@ -121,3 +121,15 @@ def sign_screening(actor: Actor, screening: Screening, justification: str = "") 
         },
     )
     return screening
+
+
+# Reads that reveal patients, audited ---------------------------------------------------------
+
+
+@transaction.atomic
+def open_result(actor: Actor, screening: Screening) -> bool:
+    """Whether ``screening`` is stale (a later one ran, or the case or the rules changed since);
+    the reading of its findings audited."""
+    status = selectors.status(screening.patient)
+    record(actor, Action.VIEW, screening, patient=screening.patient, new={"page": "result"})
+    return status.screening != screening or status.stale

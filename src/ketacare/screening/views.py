@@ -1,3 +1,8 @@
+"""The screening pages: the intake, one resumable step at a time, running the rules, and the
+result with its sign-off (overriding an exclusion needs a justification). Each view parses,
+authorises, calls one service or selector and renders; writes and their audit events live in
+:mod:`.services`."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -15,6 +20,7 @@ from ketacare.clinical import eligibility
 from ketacare.lib.forms import show_errors
 from ketacare.measures import selectors as measures
 from ketacare.measures.models import Response
+from ketacare.patients import services as patients
 from ketacare.patients.models import Patient
 from ketacare.screening import selectors, services
 from ketacare.screening.forms import (
@@ -84,6 +90,7 @@ def intake_step(request: StaffRequest, patient_id: int, step: str) -> HttpRespon
         return redirect(
             "screening:intake", patient_id=patient.pk, step=STEPS[STEPS.index(step) + 1]
         )
+    patients.view_patient(Actor.from_request(request), patient, f"intake {step}")
     return render(
         request,
         "screening/intake.html",
@@ -119,7 +126,7 @@ def _result(
     request: StaffRequest, screening: Screening, form: SignForm, status_code: int = 200
 ) -> HttpResponse:
     """The findings, exclusions first, each with its message and source, and the sign-off."""
-    status = selectors.status(screening.patient)
+    stale = services.open_result(Actor.from_request(request), screening)
     cited = " ".join(f["source"] for f in screening.findings)
     sources = {k: v for k, v in eligibility.ruleset().sources.items() if f"[{k}]" in cited}
     return render(
@@ -130,7 +137,7 @@ def _result(
             "screening": screening,
             "patient": screening.patient,
             "form": form,
-            "stale": status.screening != screening or status.stale,
+            "stale": stale,
             "exclusions": [f for f in screening.findings if f["level"] == "exclude"],
             "cautions": [f for f in screening.findings if f["level"] == "caution"],
         },

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from django import forms
+from django.core.validators import MaxValueValidator
 
 from ketacare.accounts.models import User
 from ketacare.audit.models import Action
@@ -19,7 +22,13 @@ class EventFilterForm(forms.Form):
         required=False, choices=[("", "any")] + [(a.value, a.value) for a in Action]
     )
     since = forms.DateField(required=False, widget=DateInput(), label="From")
-    until = forms.DateField(required=False, widget=DateInput(), label="To")
+    until = forms.DateField(
+        required=False,
+        widget=DateInput(),
+        label="To",
+        # events until the end of that day: the next day must exist
+        validators=[MaxValueValidator(date.max - timedelta(days=1))],
+    )
 
     def clean_patient(self) -> Patient | None:
         mrn = self.cleaned_data["patient"].strip()

@@ -18,5 +18,6 @@ urlpatterns = [
     path("", include("ketacare.plans.urls")),
     path("", include("ketacare.supervised.urls")),
     path("pk/", include("ketacare.pk.urls")),
+    path("outcomes/", include("ketacare.outcomes.urls")),
     path("api/v1/", api.urls),
 ]

@@ -67,8 +67,10 @@ def audit_trail(request: StaffRequest) -> HttpResponse:
             since=d["since"],
             until=d["until"],
         )
-    events = audit.events(f) if not form.errors else audit.events(audit.EventFilter()).none()
-    page = Paginator(events, 100).get_page(request.GET.get("page"))
+    if form.errors:
+        page = Paginator(audit.events(f).none(), 1).get_page(1)
+    else:
+        page = services.open_audit_trail(Actor.from_request(request), f, request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(

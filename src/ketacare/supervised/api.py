@@ -1,3 +1,8 @@
+"""The session API for bedside devices: the sessions under way (no patient identifiers), posting
+vital signs (a repeated reading is stored once) and discharge. Each operation authorises and
+calls one service in :mod:`.services`, which audits it; a refused discharge answers 409 with the
+unmet criteria."""
+
 # No `from __future__ import annotations`: ninja reads the payload types at definition time.
 from datetime import datetime
 from typing import Any

@@ -1,3 +1,9 @@
+"""The forms of a supervised session: consent, the pre-dose gate, today's weight, vital signs, a
+witnessed administration (the verifier re-enters their own password), end of dosing, clinician
+ratings, adverse events and their outcomes, and the notes and reasons of other actions. Vital
+sign ranges come from :mod:`ketacare.clinical.monitoring`; the session's rules are the
+services'."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -8,7 +14,8 @@ from django.utils import timezone
 from ketacare.accounts.models import User
 from ketacare.accounts.roles import Perm, Role
 from ketacare.clinical import instruments, monitoring
-from ketacare.lib.fields import DateInput
+from ketacare.lib.fields import DateInput, integer_within
+from ketacare.patients.models import WEIGHT_KG
 from ketacare.supervised.models import AdverseEvent, AeOutcome, PregnancyTest
 
 _WHEN = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -42,20 +49,17 @@ class GateForm(forms.Form):
 
 
 class WeightForm(forms.Form):
+    # Stored on the chart as a body measurement, so the chart's plausible range applies.
     weight_kg = forms.DecimalField(
-        label="Today's weight (kg)", min_value=25, max_value=350, decimal_places=1
+        label="Today's weight (kg)",
+        min_value=WEIGHT_KG[0],
+        max_value=WEIGHT_KG[1],
+        decimal_places=1,
     )
 
 
 def _vital(field: str, label: str, required: bool = True) -> forms.IntegerField:
-    low, high = monitoring.plausible_range(field)
-    return forms.IntegerField(
-        label=label,
-        required=required,
-        min_value=low,
-        max_value=high,
-        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
-    )
+    return integer_within(monitoring.plausible_range(field), label=label, required=required)
 
 
 class VitalsForm(forms.Form):

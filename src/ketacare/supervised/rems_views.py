@@ -83,6 +83,7 @@ def _context(request: StaffRequest, session: Session, fmt: str = "html") -> dict
         "ended": session.state in rems_values.ENDED,
         "today": timezone.localdate(),
         "version": rems_form.FORM_VERSION,
+        "due_days": rems_form.DUE_DAYS,
     }
 
 
@@ -137,7 +138,9 @@ def sign(request: StaffRequest, session_id: int) -> HttpResponse:
         rems.sign_rems_form(Actor.from_request(request), session)
     except ValidationError as exc:
         return _page(request, session, status=400, sign_errors=exc.messages)
-    messages.success(request, "REMS form signed. Submit it to the REMS within 7 days.")
+    messages.success(
+        request, f"REMS form signed. Submit it to the REMS within {rems_form.DUE_DAYS} days."
+    )
     return redirect("sessions:rems", session_id=session.pk)
 
 
@@ -146,4 +149,8 @@ def sign(request: StaffRequest, session_id: int) -> HttpResponse:
 def due(request: StaffRequest) -> HttpResponse:
     today = timezone.localdate()
     rows = rems.open_due_list(Actor.from_request(request), today)
-    return render(request, "sessions/rems_due.html", {"due": rows, "today": today})
+    return render(
+        request,
+        "sessions/rems_due.html",
+        {"due": rows, "today": today, "due_days": rems_form.DUE_DAYS},
+    )

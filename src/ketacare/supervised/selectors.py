@@ -17,8 +17,8 @@ from ketacare.clinical import monitoring, pk
 from ketacare.clinical import session as rules
 from ketacare.clinical.session import State
 from ketacare.measures.models import Response
+from ketacare.measures.safety import is_safety_risk
 from ketacare.measures.selectors import ScoredResponse
-from ketacare.measures.services import ALERT_FLAGS
 from ketacare.patients.models import Patient
 from ketacare.pk.charts import PlannedChart, planned_dose_chart
 from ketacare.plans.services import protocol_for
@@ -43,10 +43,6 @@ def _today_responses(patient: Patient, instrument_id: str) -> QuerySet[Response]
     return patient.responses.filter(instrument=instrument_id, completed_at__gte=start)
 
 
-def _flagged(response: Response) -> bool:
-    return bool(ALERT_FLAGS & set(response.score().flags))
-
-
 def gate_facts(session: Session) -> rules.GateFacts:
     patient, plan = session.patient, session.plan
     screen = _today_responses(patient, "cssrs-screen").first()
@@ -66,7 +62,7 @@ def gate_facts(session: Session) -> rules.GateFacts:
         bp_confirmed=session.bp_confirmed_by_id is not None,
         missing_measures=() if _today_responses(patient, primary).exists() else (primary,),
         suicide_screen_done=screen is not None,
-        suicide_risk_flagged=screen is not None and _flagged(screen),
+        suicide_risk_flagged=screen is not None and is_safety_risk(screen.score()),
         suicide_risk_reviewed=session.suicide_reviewed_by_id is not None,
         pregnancy_test_required=rules.pregnancy_test_applies(patient.sex, patient.age),
         pregnancy_test=session.pregnancy_test,

@@ -1,3 +1,7 @@
+"""The supervised-session pages (namespace ``sessions``; nothing to do with Django's login
+sessions): the live monitor, a patient's sessions, the session page and its actions, alarms,
+adverse events and the esketamine REMS form. A ``session_id`` is the planned session's id."""
+
 from django.urls import path
 
 from ketacare.supervised import rems_views, views

@@ -72,6 +72,7 @@ def detail(request: StaffRequest, session_id: int) -> HttpResponse:
     )
     session = Session.objects.filter(pk=session_id).first()
     if session is None:
+        reads.view_planned_session(Actor.from_request(request), planned)
         return render(request, "sessions/not_started.html", {"planned": planned})
     reads.view_session(Actor.from_request(request), session)
     return render(request, "sessions/detail.html", _page(request, session))

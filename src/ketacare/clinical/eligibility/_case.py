@@ -22,6 +22,7 @@ from typing import NoReturn
 # The same "well formed" pattern as the recording check; only the category refusal differs.
 from ketacare.clinical.icd10 import _CODE as _ICD10_FORMAT
 from ketacare.clinical.icd10 import InvalidCode, normalise
+from ketacare.clinical.monitoring import plausible_range
 
 # The condition words a case may carry (docs/screening-case.md); the rule file may use no others.
 CONDITIONS: Mapping[str, str] = MappingProxyType(
@@ -55,10 +56,11 @@ RANGES: dict[str, tuple[float, float]] = {
     "age": (0, 120),
     "weight_kg": (2, 400),
     "height_cm": (40, 250),
-    "bp_systolic": (50, 300),
-    "bp_diastolic": (20, 200),
-    "heart_rate": (20, 250),
-    "spo2": (50, 100),
+    # Vital signs: the plausible ranges every vitals entry uses (monitoring.toml [plausible]).
+    "bp_systolic": plausible_range("systolic"),
+    "bp_diastolic": plausible_range("diastolic"),
+    "heart_rate": plausible_range("heart_rate"),
+    "spo2": plausible_range("spo2"),
 }
 _REQUIRED = ("age", "weight_kg", "height_cm", "bp_systolic", "bp_diastolic")
 KEYS = (

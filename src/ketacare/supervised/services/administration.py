@@ -163,6 +163,22 @@ def end_dosing(actor: Actor, session: Session, ended_at: datetime) -> Session:
         if row.ended_at is None:
             row.ended_at = ended_at
             row.save(update_fields=["ended_at"])
+            record(
+                actor,
+                Action.UPDATE,
+                row,
+                patient=session.patient,
+                old={"ended_at": None},
+                new={"ended_at": ended_at},
+            )
     session.dosing_ended_at = ended_at
     move(actor, session, State.MONITORING)
+    record(
+        actor,
+        Action.UPDATE,
+        session,
+        patient=session.patient,
+        old={"dosing_ended_at": None},
+        new={"dosing_ended_at": ended_at},
+    )
     return session

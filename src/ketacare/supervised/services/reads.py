@@ -1,6 +1,6 @@
-"""Reads that reveal patients, audited: the session page, the live monitor's polls (at most one
-event per viewer and patient every 15 minutes), a patient's sessions, and a bedside monitor's
-search for the session under way at its chair."""
+"""Reads that reveal patients, audited: the session page (or a session not yet started), the
+live monitor's polls (at most one event per viewer and patient every 15 minutes), a patient's
+sessions, and a bedside monitor's search for the session under way at its chair."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from ketacare.accounts.actor import Actor
 from ketacare.audit.models import Action, AuditEvent
 from ketacare.audit.services import record
 from ketacare.patients.models import Patient
+from ketacare.plans.models import PlannedSession
 from ketacare.supervised import selectors
 from ketacare.supervised.models import (
     Session,
@@ -27,6 +28,18 @@ MONITOR_AUDIT_EVERY = timedelta(minutes=15)
 @transaction.atomic
 def view_session(actor: Actor, session: Session) -> None:
     record(actor, Action.VIEW, session, patient=session.patient, new={"page": "session"})
+
+
+@transaction.atomic
+def view_planned_session(actor: Actor, planned: PlannedSession) -> None:
+    """Audit a read of a session not yet started (the patient, the plan, the planned dose)."""
+    record(
+        actor,
+        Action.VIEW,
+        planned,
+        patient=planned.plan.patient,
+        new={"page": "session", "state": "not started"},
+    )
 
 
 @transaction.atomic
@@ -64,6 +77,10 @@ def find_active(actor: Actor, chair: str = "") -> list[Session]:
         actor,
         Action.SEARCH,
         entity_type="session",
-        new={"chair": chair, "results": [s.pk for s in found]},
+        new={
+            "chair": chair,
+            "results": [s.pk for s in found],
+            "patients": [s.patient.mrn for s in found],
+        },
     )
     return found

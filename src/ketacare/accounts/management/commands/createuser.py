@@ -1,3 +1,8 @@
+"""``ketacare createuser``: a staff account from the command line, for the first administrator
+and for scripts. The password comes from ``KETACARE_PASSWORD`` or a prompt, never an argument;
+the checks, the account and its audit event are :func:`ketacare.accounts.services.create_user`'s,
+acting as the system. A refused account exits 2 naming each field."""
+
 from __future__ import annotations
 
 import getpass

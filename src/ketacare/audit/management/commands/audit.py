@@ -1,3 +1,7 @@
+"""``ketacare audit verify``: walks the audit hash chain and, if it is broken, names each problem
+on stderr and exits 1. The check is :func:`ketacare.audit.selectors.verify_chain` (and
+:mod:`ketacare.audit.chain` under it); this is only the command-line door."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,3 +1,7 @@
+"""``ketacare instruments``: the instrument library with item counts and licence status (item
+text shipped, or scoring only), as a table or as JSON lines. It reads the core's library and
+touches no database."""
+
 from __future__ import annotations
 
 from typing import Any

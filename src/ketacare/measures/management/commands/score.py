@@ -1,3 +1,7 @@
+"""``ketacare score``: one response, or a JSON-lines batch, scored by the core's instrument engine
+and printed as JSON. Nothing is stored or audited; a bad instrument or answer in a single
+response exits 2, while a batch reports each bad line in its place and goes on."""
+
 from __future__ import annotations
 
 import json

@@ -1,3 +1,8 @@
+"""``ketacare worker``: the long-running process that sends the reminders of due self-report
+requests, a round every ``--interval`` seconds (or one with ``--once``). It owns the loop, the
+worker's name, stopping on a signal and the start-up warning when delivery is only printed;
+claiming, sending and auditing are :mod:`ketacare.measures.reminders`'."""
+
 from __future__ import annotations
 
 import argparse

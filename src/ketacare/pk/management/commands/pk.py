@@ -1,3 +1,8 @@
+"""``ketacare pk``: predicted ketamine and esketamine concentrations from the command line
+(``simulate`` a typical patient, ``population`` percentile bands, ``models`` the catalogue), as
+JSON. It parses the options so that a bad one exits 2 naming it; the pharmacokinetics are all
+:mod:`ketacare.clinical.pk`'s, and nothing is stored."""
+
 from __future__ import annotations
 
 import json

@@ -1,3 +1,7 @@
+"""``ketacare dose``: one ketamine or esketamine dose computed by :mod:`ketacare.clinical.dosing`
+under the clinic's caps (``KETACARE_DOSE_CAPS``), printed as JSON. The options go to the core
+as text, so a refused or malformed request exits 2 with the core's words; nothing is stored."""
+
 from __future__ import annotations
 
 import json

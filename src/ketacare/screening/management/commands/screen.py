@@ -1,3 +1,7 @@
+"""``ketacare screen``: one case (``--input``) or a JSON-lines batch judged by the eligibility
+rules of :mod:`ketacare.clinical.eligibility`, printing the decision and findings as JSON. No
+patient is looked up and nothing is stored; a malformed single case exits 2."""
+
 from __future__ import annotations
 
 import json

@@ -1,3 +1,7 @@
+"""``ketacare demo``: seeds the synthetic demo clinic of :mod:`ketacare.site.demo` and prints its
+logins; ``--if-empty`` leaves a database that has staff accounts alone. Never for a real clinic's
+database."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,3 +1,7 @@
+"""``ketacare serve``: collects the static files, then serves the WSGI app with gunicorn (gthread
+workers, access log on stdout) on ``--host`` and ``--port``, 127.0.0.1:8000 unless
+``KETACARE_HOST`` or ``PORT`` say otherwise. A bad port exits 2."""
+
 from __future__ import annotations
 
 import os

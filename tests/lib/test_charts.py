@@ -1,0 +1,89 @@
+"""The one SVG renderer under every chart, and its one lock around matplotlib's global state."""
+
+from __future__ import annotations
+
+import base64
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from matplotlib.figure import Figure
+
+from ketacare.clinical import instruments
+from ketacare.lib import charts
+from ketacare.measures.charts import trend_svg
+from ketacare.pk.charts import planned_dose_chart
+
+MONDAY = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
+
+
+def a_trend_chart() -> object:
+    points = [(MONDAY + timedelta(weeks=n), total) for n, total in enumerate([16, 12, 7])]
+    return trend_svg(instruments.get("gad7"), points, [MONDAY])
+
+
+def a_pk_chart() -> object:
+    return planned_dose_chart("im", 35.0, 70.0, None)
+
+
+CHARTS = pytest.mark.parametrize("render", [a_trend_chart, a_pk_chart], ids=["trend", "pk"])
+
+
+def a_line() -> Figure:
+    fig = charts.figure(200, 100)
+    fig.add_subplot().plot([0, 1], [0, 1])
+    return fig
+
+
+@CHARTS
+def test_every_chart_kind_is_saved_while_holding_the_one_lock(
+    render: Callable[[], object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    held: list[bool] = []
+    savefig = Figure.savefig
+
+    def spy(fig: Figure, *args: Any, **kwargs: Any) -> None:
+        held.append(charts.RENDER_LOCK.locked())
+        savefig(fig, *args, **kwargs)
+
+    monkeypatch.setattr(Figure, "savefig", spy)
+    render()
+    assert held == [True]
+
+
+@CHARTS
+def test_a_chart_waits_while_another_render_holds_the_lock(render: Callable[[], object]) -> None:
+    done = threading.Event()
+
+    def draw() -> None:
+        render()
+        done.set()
+
+    worker = threading.Thread(target=draw, daemon=True)
+    with charts.RENDER_LOCK:
+        worker.start()
+        assert not done.wait(0.5)
+    assert done.wait(30)
+    worker.join()
+
+
+def test_the_svg_is_an_element_with_its_id_and_no_metadata() -> None:
+    svg = charts.svg(a_line(), "trend-demo")
+    assert svg.startswith("<svg")
+    assert 'id="trend-demo"' in svg
+    assert "<metadata" not in svg
+
+
+def test_the_same_figure_gives_the_same_bytes_and_another_id_other_ones() -> None:
+    assert charts.svg(a_line(), "one") == charts.svg(a_line(), "one")
+    assert charts.svg(a_line(), "one") != charts.svg(a_line(), "two")
+
+
+def test_the_img_src_is_the_svg_as_a_base64_data_uri() -> None:
+    svg = charts.svg(a_line(), "demo")
+    prefix = "data:image/svg+xml;base64,"
+    src = charts.img_src(svg)
+    assert src.startswith(prefix)
+    assert base64.b64decode(src.removeprefix(prefix)).decode() == svg
