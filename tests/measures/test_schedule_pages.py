@@ -55,6 +55,18 @@ def test_bad_schedules_get_field_errors(nurse: User, patient: Patient) -> None:
     assert not Schedule.objects.exists()
 
 
+def test_a_schedule_running_past_the_last_calendar_date_is_a_field_error_not_a_500(
+    nurse: User, patient: Patient
+) -> None:
+    response = login(Client(), nurse).post(
+        f"/patients/{patient.pk}/schedules/",
+        {"instruments": ["gad7"], "every_days": "7", "for_weeks": "4", "starts_on": "9999-12-31"},
+    )
+    assert response.status_code == 200
+    assert "Too far in the future" in response.content.decode()
+    assert not Schedule.objects.exists()
+
+
 def test_recording_a_dose_creates_the_after_session_requests_once(
     nurse: User, patient: Patient
 ) -> None:

@@ -143,6 +143,10 @@ def test_a_change_after_signing_is_a_new_version_with_a_reason(
         "Weight gain since intake; dose on adjusted body weight instead.",
     )
     assert (new.version, new.previous, new.status) == (2, plan, "draft")
+    with pytest.raises(ValidationError, match="already revised as version 2; revise that one"):
+        services.revise_plan(
+            actor(prescriber), plan, request(), "A second revision of the same signed version."
+        )
     services.sign_plan(
         actor(prescriber), new, "Screened elsewhere; records reviewed and scanned into the chart."
     )

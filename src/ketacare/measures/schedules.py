@@ -189,6 +189,10 @@ def _interval(starts_on: date, every_days: int | None, for_weeks: int | None) ->
         )
     except InvalidSchedule as exc:
         raise ValidationError({exc.parameter: str(exc)}) from exc
+    except OverflowError as exc:  # the calendar ends at 9999-12-31
+        raise ValidationError(
+            {"starts_on": "Too far in the future: the last questionnaire would fall after 9999."}
+        ) from exc
 
 
 def _valid_for() -> timedelta:

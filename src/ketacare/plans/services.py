@@ -193,6 +193,8 @@ def create_plan(
     moves carry over); sessions already held under it (dated before today, or numbered up to
     ``held_through``) are marked held there rather than planned twice."""
     protocol = _check(request)
+    if previous is not None:
+        _check_not_revised(previous)
     planned, dosing_weight = _doses(protocol, patient, request.basis)
     dates = _dates(protocol, request)
     weight, height = _body(patient)
@@ -266,6 +268,18 @@ def _dates(protocol: protocols.Protocol, request: PlanRequest) -> list[date]:
         ) from None
     except protocols.ScheduleConflict as exc:
         raise ValidationError({"start_on": str(exc)}) from exc
+
+
+def _check_not_revised(previous: TreatmentPlan) -> None:
+    """A version has at most one successor: revise the newest version, not an older one."""
+    successor = TreatmentPlan.objects.filter(previous=previous).first()
+    if successor is not None:
+        raise ValidationError(
+            {
+                "reason": f"Version {previous.version} was already revised as version "
+                f"{successor.version}; revise that one instead."
+            }
+        )
 
 
 def _carry_over(previous: TreatmentPlan, sessions: list[PlannedSession], held_through: int) -> None:
