@@ -4,6 +4,7 @@ is not JSON, so one bad line never stops the rest."""
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -13,9 +14,17 @@ from django.core.management.base import CommandError
 
 
 def open_input(path: str, option: str) -> TextIO:
-    """The file at ``path`` (``-`` for standard input), or exit 2 naming the option."""
+    """The file at ``path`` (``-`` for standard input), or exit 2 naming the option.
+
+    Bytes that are not UTF-8 are read as U+FFFD, so such a line fails on its own (as bad JSON or
+    a bad value) instead of stopping the whole batch."""
     try:
-        return sys.stdin if path == "-" else open(path, encoding="utf-8")
+        if path == "-":
+            raw = getattr(sys.stdin, "buffer", None)  # absent when stdin is already text
+            if raw is None:
+                return sys.stdin
+            return io.TextIOWrapper(raw, encoding="utf-8", errors="replace")
+        return open(path, encoding="utf-8", errors="replace")
     except OSError as exc:
         raise CommandError(f"{option} {path}: {exc.strerror}", returncode=2) from exc
 
