@@ -1,7 +1,7 @@
-"""The tables of measurement-based care: responses and their item answers (a score is always
-derived by the core, never stored), follow-up schedules, self-report requests (only digests of
-their codes and links), failed code entries for rate limiting, and safety alerts. Writes go
-through :mod:`.services` and :mod:`.schedules`."""
+"""The tables of measurement-based care: responses and their item answers (the source of truth)
+with the score the core derived from them stored beside, follow-up schedules, self-report requests
+(only digests of their codes and links), failed code entries for rate limiting, and safety
+alerts. Writes go through :mod:`.services` and :mod:`.schedules`."""
 
 from __future__ import annotations
 
@@ -44,8 +44,11 @@ def digest(secret: str) -> str:
 
 
 class Response(models.Model):
-    """One completed (or partly completed) instrument. Answers are stored item by item; the score
-    is always derived from them by the engine, never stored."""
+    """One completed (or partly completed) instrument. Answers are stored item by item and are
+    the source of truth; the engine's score of them is stored beside them (total, severity band,
+    flags, complete subscales, provisional diagnosis, triage risk) with ``scored_with``, the
+    version of the instrument file that produced it, so a chart reads scores without re-scoring.
+    ``ketacare measures rescore`` re-derives the scores when an instrument file changes."""
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="responses")
     instrument = models.CharField(max_length=20, choices=instrument_choices)
@@ -81,10 +84,43 @@ class Response(models.Model):
         help_text="The supervised session this was rated in (CADSS, MOAA/S, pre-session measures).",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # The engine's score of the answers, written with them (see store_score).
+    complete = models.BooleanField(default=False)
+    total = models.IntegerField(null=True, blank=True, help_text="None when incomplete.")
+    severity = models.CharField(max_length=30, blank=True, default="")
+    flags = models.JSONField(default=list, blank=True)
+    subscales = models.JSONField(
+        default=dict, blank=True, help_text="Only the subscales with every item answered."
+    )
+    provisional_diagnosis = models.BooleanField(null=True, blank=True)
+    risk = models.CharField(max_length=20, blank=True, default="")
+    scored_with = models.CharField(
+        max_length=12,
+        blank=True,
+        default="",
+        help_text="The instrument file version that produced the stored score.",
+    )
+
+    SCORE_FIELDS = (
+        "complete",
+        "total",
+        "severity",
+        "flags",
+        "subscales",
+        "provisional_diagnosis",
+        "risk",
+        "scored_with",
+    )
 
     class Meta:
         ordering = ["-completed_at", "-id"]
-        indexes = [models.Index(fields=["patient", "instrument", "completed_at"])]
+        indexes = [
+            models.Index(fields=["patient", "instrument", "completed_at"]),
+            # The clinic dashboard: one instrument's latest results across patients.
+            models.Index(fields=["instrument", "patient", "completed_at"]),
+            # A patient's measures in time order, every instrument.
+            models.Index(fields=["patient", "completed_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.instrument} {self.completed_at:%Y-%m-%d %H:%M}"
@@ -95,7 +131,31 @@ class Response(models.Model):
         return [by_item.get(i) for i in range(1, n + 1)]
 
     def score(self) -> instruments.Score:
+        """The stored score, as the engine gave it with the instrument file ``scored_with``;
+        no query and no re-scoring."""
+        return instruments.Score(
+            instrument=self.instrument,
+            complete=self.complete,
+            total=self.total,
+            severity=self.severity or None,
+            subscales=dict(self.subscales),
+            flags=tuple(self.flags),
+            provisional_diagnosis=self.provisional_diagnosis,
+            risk=self.risk or None,
+        )
+
+    def score_from_answers(self) -> instruments.Score:
+        """The item answers scored afresh by today's instrument file: what a rescore stores, and
+        what the stored score is checked against."""
         return instruments.score(instruments.get(self.instrument), self.answer_values())
+
+    def store_score(self, score: instruments.Score, version: str) -> None:
+        """Set the stored score (unsaved) to ``score``, produced by instrument file ``version``."""
+        self.complete, self.total = score.complete, score.total
+        self.severity, self.risk = score.severity or "", score.risk or ""
+        self.flags, self.subscales = list(score.flags), dict(score.subscales)
+        self.provisional_diagnosis = score.provisional_diagnosis
+        self.scored_with = version
 
 
 class ItemAnswer(models.Model):

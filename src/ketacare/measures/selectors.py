@@ -47,6 +47,12 @@ class Series:
         return self.complete[-1] if self.complete else None
 
     @property
+    def scored_with_older_version(self) -> bool:
+        """Whether any shown score was stored with an earlier file of this instrument (until
+        ``ketacare measures rescore`` re-derives it)."""
+        return any(p.response.scored_with != self.instrument.version for p in self.points)
+
+    @property
     def dose_times(self) -> list[datetime]:
         """Dosing moments implied by post-session responses (completed time minus hours after)."""
         return sorted(
@@ -103,12 +109,12 @@ def responses(patient: Patient) -> QuerySet[Response]:
     return (
         Response.objects.filter(patient=patient)
         .select_related("entered_by")
-        .prefetch_related("answers")
         .order_by("completed_at", "id")
     )
 
 
 def series(patient: Patient) -> list[Series]:
+    """Each instrument's history for ``patient`` with the stored scores (one query)."""
     by_instrument: dict[str, list[ScoredResponse]] = {}
     for response in responses(patient):
         by_instrument.setdefault(response.instrument, []).append(

@@ -1,18 +1,21 @@
-"""Every write of measurement-based care: responses (with the safety alerts they raise),
-self-report requests and their one-time codes, and closing alerts. Each is one transaction with
-its audit events."""
+"""Every write of measurement-based care: responses (with their stored scores and the safety
+alerts they raise), rescoring them when an instrument file changes, self-report requests and their
+one-time codes, and closing alerts. Each is one transaction with its audit events."""
 
 from __future__ import annotations
 
+import operator
 import secrets
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import reduce
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from ketacare.accounts.access import require
@@ -80,7 +83,8 @@ def record_response(
     request: AssessmentRequest | None = None,
     session_id: int | None = None,
 ) -> Response:
-    """Store a response item by item, audit it, and raise an alert for any suicide-risk flag."""
+    """Store a response item by item with the engine's score of it, audit it, and raise an alert
+    for any suicide-risk flag."""
     try:
         instrument = instruments.get(instrument_id)
         values = instruments.validate_answers(instrument, answers)
@@ -91,7 +95,8 @@ def record_response(
     _check_context(context, hours_after_dose)
     if completed_at > timezone.now() + timedelta(minutes=5):
         raise ValidationError({"completed_at": "Cannot be in the future."})
-    response = Response.objects.create(
+    result = instruments.score(instrument, values)
+    response = Response(
         patient=patient,
         instrument=instrument.id,
         instrument_version=instrument.version,
@@ -103,10 +108,11 @@ def record_response(
         request=request,
         session_id=session_id,
     )
+    response.store_score(result, instrument.version)
+    response.save()
     ItemAnswer.objects.bulk_create(
         ItemAnswer(response=response, item=n, value=v) for n, v in enumerate(values, start=1)
     )
-    result = instruments.score(instrument, values)
     record(
         actor,
         Action.CREATE,
@@ -162,6 +168,92 @@ def _raise_alert(actor: Actor, response: Response, flag: str, detail: str) -> Sa
         },
     )
     return alert
+
+
+RESCORE_BATCH = 500  # responses per transaction (and per audit event)
+
+
+@dataclass
+class Rescored:
+    """What :func:`rescore_responses` did: responses rescored per instrument id, how many of them
+    now have a different score, and those it could not rescore (id, reason), left as they were."""
+
+    rescored: dict[str, int] = field(default_factory=dict)
+    changed: int = 0
+    failed: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(self.rescored.values())
+
+
+def rescore_responses(
+    actor: Actor, *, everything: bool = False, batch_size: int = RESCORE_BATCH
+) -> Rescored:
+    """Re-derive from their item answers the stored scores of every response whose
+    ``scored_with`` is not its instrument file's current version (of every response with
+    ``everything``). Each batch is one transaction with one audit event summarising it: responses
+    per instrument, the versions they were scored with and the one they are now, and the ids
+    whose score changed. A response whose answers no longer fit the instrument file, or whose
+    instrument is no longer in the library, keeps its stored score."""
+    done, after = Rescored(), 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                _to_rescore(everything)
+                .filter(pk__gt=after)
+                .select_for_update()
+                .prefetch_related("answers")
+                .order_by("pk")[:batch_size]
+            )
+            if not batch:
+                return done
+            _rescore_batch(actor, batch, done, everything)
+        after = batch[-1].pk
+
+
+def _to_rescore(everything: bool) -> QuerySet[Response]:
+    library = instruments.library().values()
+    if everything:
+        return Response.objects.filter(instrument__in=[i.id for i in library])
+    stale = [Q(instrument=i.id) & ~Q(scored_with=i.version) for i in library]
+    return Response.objects.filter(reduce(operator.or_, stale))
+
+
+def _rescore_batch(actor: Actor, batch: list[Response], done: Rescored, everything: bool) -> None:
+    before: dict[str, set[str]] = {}  # instrument id -> the versions its rows were scored with
+    changed: list[int] = []
+    rescored: list[Response] = []
+    for response in batch:
+        try:
+            fresh = response.score_from_answers()
+        except instruments.InvalidAnswers as exc:
+            done.failed.append((response.pk, str(exc)))
+            continue
+        if fresh != response.score():
+            changed.append(response.pk)
+        before.setdefault(response.instrument, set()).add(response.scored_with)
+        response.store_score(fresh, instruments.get(response.instrument).version)
+        rescored.append(response)
+    if not rescored:
+        return
+    Response.objects.bulk_update(rescored, Response.SCORE_FIELDS)
+    counts = {i: sum(1 for r in rescored if r.instrument == i) for i in sorted(before)}
+    record(
+        actor,
+        Action.UPDATE,
+        entity_type="response",
+        old={"scored_with": {i: sorted(versions) for i, versions in sorted(before.items())}},
+        new={
+            "scored_with": {i: instruments.get(i).version for i in counts},
+            "rescored": counts,
+            "score_changed": changed,
+            "all": everything,
+        },
+    )
+    for instrument_id, n in counts.items():
+        done.rescored[instrument_id] = done.rescored.get(instrument_id, 0) + n
+    done.changed += len(changed)
 
 
 @transaction.atomic

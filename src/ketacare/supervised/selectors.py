@@ -112,14 +112,10 @@ def _taken_minutes(session: Session) -> list[float]:
 
 
 def last_total(session: Session, instrument_id: str) -> int | None:
-    """The latest complete rating's total; an incomplete one has no total and counts as none."""
-    for response in session.responses.filter(instrument=instrument_id).order_by(
-        "-completed_at", "-id"
-    ):
-        total = response.score().total
-        if total is not None:
-            return total
-    return None
+    """The latest complete rating's stored total; an incomplete one has no total and counts as
+    none."""
+    rated = session.responses.filter(instrument=instrument_id, total__isnull=False)
+    return rated.order_by("-completed_at", "-id").values_list("total", flat=True).first()
 
 
 def before_discharge_vitals(session: Session, now: datetime) -> VitalSign | None:
@@ -246,8 +242,8 @@ class Summary:
 
 
 def _totals(session: Session, instrument_id: str) -> list[int]:
-    totals = [r.score().total for r in session.responses.filter(instrument=instrument_id)]
-    return [t for t in totals if t is not None]
+    rated = session.responses.filter(instrument=instrument_id, total__isnull=False)
+    return [t for t in rated.values_list("total", flat=True) if t is not None]
 
 
 def summary(session: Session) -> Summary:
@@ -328,7 +324,7 @@ def point_rows(session: Session, now: datetime) -> list[PointRow]:
 
 
 def ratings(session: Session) -> list[ScoredResponse]:
-    rows = session.responses.order_by("-completed_at", "-id").prefetch_related("answers")
+    rows = session.responses.order_by("-completed_at", "-id")
     return [ScoredResponse(r, r.score()) for r in rows]
 
 
