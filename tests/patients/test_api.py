@@ -239,3 +239,38 @@ def test_openapi_and_docs_are_served_to_staff_only(nurse: User) -> None:
     assert docs.status_code == 200
     assert b"swagger-ui" in docs.content
     assert b"cdn.jsdelivr" not in docs.content
+
+
+def test_the_referring_clinician_is_read_and_patched_through_the_api(
+    patient: Patient, prescriber: User
+) -> None:
+    client = bearer(prescriber)
+    url = f"/api/v1/patients/{patient.pk}"
+    referrer = {
+        "referrer_name": "Dr. Ana Whitfield",
+        "referrer_practice": "Lakeside Psychiatry",
+        "referrer_fax": "+1 217 555 0198",
+    }
+    response = client.patch(url, data=json.dumps(referrer), content_type="application/json")
+    assert response.status_code == 200
+    body = client.get(url).json()
+    assert {k: body[k] for k in referrer} == referrer
+    assert body["referrer_email"] == ""
+    event = AuditEvent.objects.get(action="update", entity_type="patient")
+    assert event.new_values == referrer
+
+
+def test_an_invalid_referrer_phone_is_a_422_naming_the_field(
+    patient: Patient, prescriber: User
+) -> None:
+    response = bearer(prescriber).patch(
+        f"/api/v1/patients/{patient.pk}",
+        data=json.dumps({"referrer_name": "Dr. Whitfield", "referrer_phone": "ring ring"}),
+        content_type="application/json",
+    )
+    assert response.status_code == 422
+    assert locs(response) == {
+        "referrer_phone": "Enter a phone number: digits, spaces, + ( ) - . / (6 to 25 characters)."
+    }
+    patient.refresh_from_db()
+    assert patient.referrer_name == ""

@@ -263,3 +263,59 @@ def test_opening_a_chart_is_audited_with_the_sections_shown(
     assert full.latest_measurement.bmi == Decimal("25.2")
     views = AuditEvent.objects.filter(action="view", patient=patient).order_by("seq")
     assert [e.new_values["sections"] for e in views] == ["registration", "full"]
+
+
+REFERRER = {
+    "referrer_name": "Dr. Ana Whitfield",
+    "referrer_credentials": "MD, psychiatrist",
+    "referrer_practice": "Lakeside Psychiatry",
+    "referrer_address": "40 Lake Road\nSpringfield, IL 62704",
+    "referrer_phone": "+1 217 555 0199",
+    "referrer_fax": "+1 217 555 0198",
+    "referrer_email": "a.whitfield@lakeside.example",
+}
+
+
+def test_the_referring_clinician_is_recorded_and_audited_with_old_and_new_values(
+    patient: Patient, system: Actor
+) -> None:
+    assert not patient.has_referrer
+    services.update_patient(system, patient, REFERRER)
+    patient.refresh_from_db()
+    assert patient.has_referrer
+    assert patient.referrer_address == "40 Lake Road\nSpringfield, IL 62704"
+    event = AuditEvent.objects.get(action="update", entity_type="patient")
+    assert event.new_values == REFERRER
+    assert event.old_values == dict.fromkeys(REFERRER, "")
+    services.update_patient(system, patient, {"referrer_fax": ""})
+    latest = AuditEvent.objects.filter(action="update").order_by("-seq").first()
+    assert latest is not None
+    assert (latest.old_values, latest.new_values) == (
+        {"referrer_fax": "+1 217 555 0198"},
+        {"referrer_fax": ""},
+    )
+
+
+def test_a_referring_clinician_is_registered_with_the_patient(system: Actor) -> None:
+    p = services.register_patient(system, registration(**REFERRER))
+    created = AuditEvent.objects.get(action="create", entity_type="patient", entity_id=str(p.pk))
+    assert created.new_values["referrer_name"] == "Dr. Ana Whitfield"
+
+
+def test_referrer_contact_details_are_validated_and_need_a_name(
+    patient: Patient, system: Actor
+) -> None:
+    with pytest.raises(ValidationError) as exc:
+        services.update_patient(
+            system,
+            patient,
+            {"referrer_phone": "call me", "referrer_fax": "x", "referrer_email": "nope"},
+        )
+    errors = errors_of(exc)
+    assert set(errors) == {"referrer_phone", "referrer_fax", "referrer_email", "referrer_name"}
+    assert errors["referrer_phone"] == [
+        "Enter a phone number: digits, spaces, + ( ) - . / (6 to 25 characters)."
+    ]
+    assert errors["referrer_name"] == ["Name the referring clinician these details belong to."]
+    patient.refresh_from_db()
+    assert patient.referrer_phone == ""

@@ -204,3 +204,32 @@ def test_an_impossible_date_in_the_search_box_is_searched_as_text(clerk: User) -
     assert SearchQuery.parse("2026-02-30") == SearchQuery(text="2026-02-30")
     assert SearchQuery.parse("2026-02-28").date_of_birth is not None
     assert b"No patient matches" in login(Client(), clerk).get("/patients/?q=2026-02-30").content
+
+
+def test_the_referring_clinician_is_edited_on_the_form_and_shown_in_the_care_team(
+    clerk: User, patient: Patient
+) -> None:
+    client = login(Client(), clerk)
+    chart = client.get(f"/patients/{patient.pk}/").content.decode()
+    care_team = chart.split('id="care-team"')[1].split("</section>")[0]
+    assert "Referring clinician" in care_team
+    assert "Not recorded." in care_team
+    form = client.get(f"/patients/{patient.pk}/edit/").context["form"]
+    assert "referrer_address" in form.fields
+    data = {k: v for k, v in form.initial.items() if v is not None}
+    data.update(
+        date_of_birth="1985-03-14",
+        referrer_name="Dr. Ana Whitfield",
+        referrer_credentials="MD, psychiatrist",
+        referrer_practice="Lakeside Psychiatry",
+        referrer_address="40 Lake Road\nSpringfield, IL 62704",
+        referrer_fax="+1 217 555 0198",
+    )
+    assert client.post(f"/patients/{patient.pk}/edit/", data).status_code == 302
+    care_team = client.get(f"/patients/{patient.pk}/").content.decode().split('id="care-team"')[1]
+    assert "Dr. Ana Whitfield, MD, psychiatrist" in care_team
+    assert "40 Lake Road<br>Springfield, IL 62704" in care_team
+    assert "+1 217 555 0198" in care_team
+    bad = client.post(f"/patients/{patient.pk}/edit/", {**data, "referrer_email": "nope"})
+    assert bad.status_code == 200
+    assert b"Enter a valid email address." in bad.content

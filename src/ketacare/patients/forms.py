@@ -22,7 +22,10 @@ class PatientForm(forms.ModelForm[Patient]):
         fields = [
             f.removesuffix("_id") for f in Patient.AUDITED_FIELDS if f != "no_known_allergies"
         ]
-        widgets = {"date_of_birth": DateInput()}
+        widgets = {
+            "date_of_birth": DateInput(),
+            "referrer_address": forms.Textarea(attrs={"rows": 3}),
+        }
 
 
 class DiagnosisForm(forms.ModelForm[Diagnosis]):

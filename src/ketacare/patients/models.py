@@ -114,6 +114,17 @@ class PatientEntry(Audited):
         abstract = True
 
 
+REFERRER_FIELDS = (
+    "referrer_name",
+    "referrer_credentials",
+    "referrer_practice",
+    "referrer_address",
+    "referrer_phone",
+    "referrer_fax",
+    "referrer_email",
+)
+
+
 class Patient(Audited):
     """A person registered with the clinic. Never deleted: records are retained (see README)."""
 
@@ -178,6 +189,31 @@ class Patient(Audited):
             "(%(value)r is not one)."
         },
     )
+    # The clinician who manages the patient's anxiety treatment and referred them: the progress
+    # letter is addressed to them.
+    referrer_name = models.CharField("referring clinician", max_length=150, blank=True)
+    referrer_credentials = models.CharField(
+        "referring clinician's credentials or role",
+        max_length=100,
+        blank=True,
+        help_text="e.g. MD, psychiatrist; PMHNP; primary care physician",
+    )
+    referrer_practice = models.CharField(
+        "referring clinician's practice or organisation", max_length=200, blank=True
+    )
+    referrer_address = models.CharField(
+        "referring clinician's address",
+        max_length=300,
+        blank=True,
+        help_text="As it should appear on a letter; one line per row.",
+    )
+    referrer_phone = models.CharField(
+        "referring clinician's phone", max_length=25, blank=True, validators=[phone_validator]
+    )
+    referrer_fax = models.CharField(
+        "referring clinician's fax", max_length=25, blank=True, validators=[phone_validator]
+    )
+    referrer_email = models.EmailField("referring clinician's email", blank=True)
     no_known_allergies = models.BooleanField(
         default=False, help_text="Allergies were asked about and there are none."
     )
@@ -208,6 +244,7 @@ class Patient(Audited):
         "support_person_phone",
         "primary_prescriber_id",
         "therapist_id",
+        *REFERRER_FIELDS,
         "no_known_allergies",
     )
 
@@ -229,6 +266,10 @@ class Patient(Audited):
         if bool(self.support_person_name) != bool(self.support_person_phone):
             field = "support_person_phone" if self.support_person_name else "support_person_name"
             errors[field] = "A support person needs both a name and a phone number."
+        if not self.referrer_name.strip() and any(
+            getattr(self, f) for f in REFERRER_FIELDS if f != "referrer_name"
+        ):
+            errors["referrer_name"] = "Name the referring clinician these details belong to."
         if errors:
             raise ValidationError(errors)
 
@@ -240,6 +281,11 @@ class Patient(Audited):
     @property
     def age(self) -> int:
         return age_on(self.date_of_birth, timezone.localdate())
+
+    @property
+    def has_referrer(self) -> bool:
+        """A referring clinician is recorded (a letter can be addressed to them)."""
+        return bool(self.referrer_name.strip())
 
 
 class Diagnosis(PatientEntry):

@@ -58,6 +58,13 @@ class PatientFields(Schema):
     support_person_phone: str = ""
     primary_prescriber_id: int | None = None
     therapist_id: int | None = None
+    referrer_name: str = ""
+    referrer_credentials: str = ""
+    referrer_practice: str = ""
+    referrer_address: str = ""
+    referrer_phone: str = ""
+    referrer_fax: str = ""
+    referrer_email: str = ""
     no_known_allergies: bool = False
 
 
@@ -98,6 +105,13 @@ class PatientPatch(Schema):
     support_person_phone: str | None = None
     primary_prescriber_id: int | None = None
     therapist_id: int | None = None
+    referrer_name: str | None = None
+    referrer_credentials: str | None = None
+    referrer_practice: str | None = None
+    referrer_address: str | None = None
+    referrer_phone: str | None = None
+    referrer_fax: str | None = None
+    referrer_email: str | None = None
     no_known_allergies: bool | None = None
 
 
