@@ -74,6 +74,8 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/load.py --engine postgresql
 	$(BIN)/python bench/score_batch.py
 	$(BIN)/python bench/pk_population.py
+	$(BIN)/python bench/outcomes_dashboard.py --engine sqlite
+	$(BIN)/python bench/outcomes_dashboard.py --engine postgresql
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .coverage

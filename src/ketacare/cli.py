@@ -7,11 +7,14 @@ ketacare demo [--if-empty]     seed the synthetic demo clinic
 ketacare audit verify          check the audit hash chain (exit 1 if broken)
 ketacare instruments           list the validated instruments and their licences
 ketacare score ID --answers A  score one response (--batch FILE for JSON lines)
+ketacare measures rescore      rebuild stored scores after an instrument file changes
 ketacare worker                send due follow-up questionnaire reminders
 ketacare screen --input FILE   eligibility screening of a case (--batch FILE for JSON lines)
 ketacare dose --route R ...    dose arithmetic with hard caps (see docs/dosing.md)
 ketacare outcomes episodes --batch FILE    treatment-course episodes from JSON lines
 ketacare outcomes durability --batch FILE  Kaplan-Meier durability of response for a cohort
+ketacare research_export --mode M --format F --study S --out FILE --as USER [--dua REF]
+                                           research export zip (audited as USER)
 """
 
 from __future__ import annotations

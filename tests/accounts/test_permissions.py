@@ -111,6 +111,16 @@ PAGES: dict[str, tuple[str, set[Role]]] = {
     "sessions:rems_inputs": ("POST", {P, N}),
     "sessions:rems_sign": ("POST", {P, N}),
     "sessions:rems_due": ("GET", {P, N, T}),
+    # Progress reports and letters to the referring clinician: the prescriber signs the letter.
+    "outcomes:report": ("GET", {P}),
+    "outcomes:report_pdf": ("GET", {P}),
+    "outcomes:letter": ("GET", {P}),
+    "outcomes:letter_pdf": ("GET", {P}),
+    "outcomes:export": ("GET", {A, P}),
+    "outcomes:agreements": ("GET", {A}),
+    # The clinic outcome dashboard (the admin's without identities); who is behind a figure.
+    "outcomes:dashboard": ("GET", {A, P}),
+    "outcomes:figure_patients": ("GET", {P}),
 }
 PUBLIC_PAGES = {
     "home",
@@ -227,6 +237,8 @@ def fresh_kwargs(name: str, patient: Patient, user: User) -> dict[str, int | str
         kwargs["alarm_id" if "alarm_id" in pattern else "event_id"] = 999_999
     if "instrument_id" in pattern and name == "sessions:rate":
         kwargs["instrument_id"] = "moaas"
+    if "figure" in pattern:
+        kwargs["figure"] = "treated"
     if "user_id" in pattern:
         kwargs["user_id"] = User.objects.exclude(pk=user.pk).first().pk  # type: ignore[union-attr]
     return kwargs

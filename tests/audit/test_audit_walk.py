@@ -24,11 +24,13 @@ from ketacare.accounts.models import User
 from ketacare.accounts.roles import Role
 from ketacare.audit.models import Action, AuditEvent
 from ketacare.measures import services as measures
+from ketacare.patients import services as patients
 from ketacare.patients.models import Patient
 from ketacare.plans.models import PlannedSession, TreatmentPlan
 from ketacare.supervised.models import Session
 from tests.accounts.test_permissions import PAGES, api_operations, named_routes
 from tests.conftest import login
+from tests.outcomes.builders import dosed, plan
 from tests.supervised.builders import checked_in
 
 pytestmark = pytest.mark.django_db
@@ -105,6 +107,18 @@ def session_id(s: Scene) -> int:
 
 def plan_id(s: Scene) -> int:
     return s.plan.pk
+
+
+def referred(s: Scene) -> int:
+    """Rosa, with the referring clinician a letter is addressed to (else it is refused)."""
+    patients.update_patient(Actor.system("walk"), s.patient, {"referrer_name": "Dr. Whitfield"})
+    return s.patient.pk
+
+
+def treated(s: Scene) -> str:
+    """The patients behind a dashboard figure, with Rosa treated (a dosed session)."""
+    dosed(plan(s.patient), 0)
+    return reverse("outcomes:figure_patients", kwargs={"figure": "treated"})
 
 
 def dashboard(s: Scene) -> str:
@@ -202,6 +216,11 @@ PAGE_VISITS = [
         label="incomplete",
     ),
     Visit("sessions:rems_due", with_a_session(lambda: reverse("sessions:rems_due"))),
+    Visit("outcomes:report", page("outcomes:report", patient_id=patient_id)),
+    Visit("outcomes:report_pdf", page("outcomes:report_pdf", patient_id=patient_id)),
+    Visit("outcomes:letter", page("outcomes:letter", patient_id=patient_id)),
+    Visit("outcomes:letter_pdf", page("outcomes:letter_pdf", patient_id=referred)),
+    Visit("outcomes:figure_patients", treated),
 ]
 
 ACTION = "POST-only action that redirects; its write is audited by its service"
@@ -235,6 +254,15 @@ PAGES_EXEMPT = {
     "plans:protocols": f"{NO_PATIENT}: the protocol templates",
     "plans:protocol_edit": f"{NO_PATIENT}: a protocol template",
     "pk:compare": f"{NO_PATIENT}: population curves for a weight typed in",
+    "outcomes:export": (
+        f"{NO_PATIENT} on the page; each download is one EXPORT event "
+        "(outcomes.services.export), counts only"
+    ),
+    "outcomes:agreements": f"{NO_PATIENT}: the data-use agreements",
+    "outcomes:dashboard": (
+        f"{NO_PATIENT}: clinic-wide counts and rates (its VIEW event records the filters); the "
+        "patients behind a figure are outcomes:figure_patients"
+    ),
     **{
         f"sessions:{name}": ACTION
         for name in [

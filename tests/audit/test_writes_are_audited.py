@@ -28,12 +28,23 @@ OTHER_SERVICE_MODULES = {
     "plans/titration.py": "titration reviews and the prescriber's decision on them",
     "measures/schedules.py": "follow-up schedules: create, stop, record a dosing time",
     "measures/reminders.py": "the reminder worker: claim a due request, deliver, record",
+    "outcomes/summaries.py": "the outcome dashboard's derived summaries: mark, refresh, rebuild",
 }
 
 # (module, function) -> why it writes without an audit event.
 EXEMPT = {
     ("accounts/services.py", "authenticate_token"): (
         "an API token's last-used time: bookkeeping about the token, not patient data"
+    ),
+    # The dashboard's summaries are derived from audited records and rebuilt from them by
+    # `ketacare outcomes_refresh`: writing them changes no one's record.
+    ("outcomes/summaries.py", "mark_stale"): (
+        "marks a patient whose record just changed (in that change's audited transaction) for "
+        "the dashboard's next refresh"
+    ),
+    ("outcomes/summaries.py", "refresh_stale"): "clears the marks of the patients just refreshed",
+    ("outcomes/summaries.py", "_refresh"): (
+        "rewrites derived summary rows (episodes, courses, sessions) from the audited record"
     ),
     ("measures/reminders.py", "claim"): (
         "a worker's lease on a due request (claimed_by, claimed_at), not patient data; the "

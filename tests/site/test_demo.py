@@ -29,6 +29,8 @@ def test_the_demo_clinic_has_every_role_and_a_realistic_mix_of_patients() -> Non
     with_history = [p for p in Patient.objects.all() if p.measurements.count() > 1]
     assert len(with_history) >= 10
     assert Patient.objects.filter(support_person_name="").exists()  # some lack an escort
+    referred = Patient.objects.exclude(referrer_name="").count()
+    assert 50 <= referred < Patient.objects.count()  # most have a referrer on record, not all
     assert verify_chain().intact
 
 

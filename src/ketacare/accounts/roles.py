@@ -51,6 +51,7 @@ class Perm(StrEnum):
     REPORT_CREATE = "report.create"  # progress reports and letters to the referring clinician
     RESEARCH_EXPORT = "research.export"  # de-identified and limited data set exports
     RESEARCH_EXPORT_IDENTIFIED = "research.export_identified"  # identified export (admin only)
+    RESEARCH_AGREEMENT = "research.agreement"  # record a data-use agreement (admin only)
 
 
 _EVERYONE = {Perm.PATIENT_VIEW, Perm.OWN_TOKENS, Perm.API_DOCS, Perm.CALENDAR_VIEW}
@@ -66,6 +67,7 @@ GRANTS: dict[Role, frozenset[Perm]] = {
             Perm.OUTCOMES_VIEW,
             Perm.RESEARCH_EXPORT,
             Perm.RESEARCH_EXPORT_IDENTIFIED,
+            Perm.RESEARCH_AGREEMENT,
         }
     ),
     Role.PRESCRIBER: frozenset(

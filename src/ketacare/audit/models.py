@@ -21,6 +21,7 @@ class Action(StrEnum):
     LOGIN = "login"
     LOGIN_FAILED = "login_failed"
     LOGOUT = "logout"
+    EXPORT = "export"  # a research export was made (ketacare.outcomes.services.export)
 
 
 class Channel(StrEnum):

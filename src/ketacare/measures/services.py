@@ -36,6 +36,7 @@ from ketacare.measures.models import (
     digest,
 )
 from ketacare.measures.safety import safety_flags
+from ketacare.measures.signals import responses_rescored
 from ketacare.measures.texts import has_patient_text
 from ketacare.patients.models import Patient
 
@@ -238,6 +239,7 @@ def _rescore_batch(actor: Actor, batch: list[Response], done: Rescored, everythi
     if not rescored:
         return
     Response.objects.bulk_update(rescored, Response.SCORE_FIELDS)
+    responses_rescored.send(Response, patient_ids=sorted({r.patient_id for r in rescored}))
     counts = {i: sum(1 for r in rescored if r.instrument == i) for i in sorted(before)}
     record(
         actor,

@@ -205,6 +205,44 @@ def _staff(actor: Actor) -> tuple[int, list[User], list[User]]:
     return created, prescribers, therapists
 
 
+# The clinicians who manage the patients' anxiety treatment and referred them (synthetic). Chosen
+# by patient number, not by the seeded generator, so the rest of the demo stays as it was; every
+# tenth patient has no referrer recorded, so the letter's "record the referrer first" shows too.
+REFERRERS = [
+    {
+        "referrer_name": "Dr. Helen Marsh",
+        "referrer_credentials": "MD, psychiatrist",
+        "referrer_practice": "Riverside Psychiatry",
+        "referrer_address": "210 River Road, Suite 4\nPortland, OR 97204",
+        "referrer_phone": "+1 503 555 0142",
+        "referrer_fax": "+1 503 555 0143",
+        "referrer_email": "h.marsh@riverside-psych.example",
+    },
+    {
+        "referrer_name": "Samuel Ortiz",
+        "referrer_credentials": "PMHNP-BC",
+        "referrer_practice": "Eastside Family Health",
+        "referrer_address": "88 Alder Street\nSeattle, WA 98104",
+        "referrer_phone": "+1 206 555 0178",
+        "referrer_fax": "",
+        "referrer_email": "s.ortiz@eastside-health.example",
+    },
+    {
+        "referrer_name": "Dr. Priya Raman",
+        "referrer_credentials": "MD, primary care",
+        "referrer_practice": "Maple Grove Clinic",
+        "referrer_address": "5 Maple Grove\nBoise, ID 83702",
+        "referrer_phone": "+1 208 555 0110",
+        "referrer_fax": "+1 208 555 0111",
+        "referrer_email": "",
+    },
+]
+
+
+def _referrer(n: int) -> dict[str, str]:
+    return {} if n % 10 == 0 else REFERRERS[n % len(REFERRERS)]
+
+
 def _phone(rng: random.Random) -> str:
     return f"+1 555 {rng.randint(100, 999)} {rng.randint(1000, 9999)}"
 
@@ -240,6 +278,7 @@ def _registration(
         "support_person_phone": _phone(rng) if escort else "",
         "primary_prescriber": rng.choice(prescribers),
         "therapist": rng.choice([*therapists, None]),
+        **_referrer(n),
     }
 
 
@@ -293,11 +332,13 @@ def _clinical(rng: random.Random, today: date) -> dict[str, list[dict[str, Any]]
 
 
 def _measures(actor: Actor, patient: Patient, rng: random.Random, now: datetime) -> None:
-    """A course of treatment as the measures show it: a GAD-7 and PHQ-9 baseline, a rapid drop
-    hours after each of six sessions, and weekly follow-up that holds for most patients and
+    """A course of treatment as the measures show it: a GAD-7 and PHQ-9 baseline, a drop hours
+    after each of six sessions (steep for about two in three, slight for the rest, down to a
+    floor that is often above remission), and weekly follow-up that holds for most patients and
     drifts back for some; now and then PHQ-9 item 9 is endorsed (a safety alert)."""
     base_gad, base_phq = rng.randint(11, 20), rng.randint(8, 22)
     relapse = rng.random() < 0.3
+    per_session, floor = rng.choice([3, 3, 2, 2, 1, 1]), rng.randint(1, 8)
     start = now - timedelta(days=rng.randint(40, 80))
     measures.record_response(
         actor, patient, "gad7", _answers(rng, base_gad, 7), context="baseline", completed_at=start
@@ -312,7 +353,7 @@ def _measures(actor: Actor, patient: Patient, rng: random.Random, now: datetime)
     )
     for session in range(6):  # induction: twice a week
         dosed = start + timedelta(days=2 + session * 3.5, hours=10)
-        level = max(0, base_gad - 3 * (session + 1) - rng.randint(0, 2))
+        level = max(floor, base_gad - per_session * (session + 1) - rng.randint(0, 2))
         measures.record_response(
             actor,
             patient,
@@ -327,7 +368,8 @@ def _measures(actor: Actor, patient: Patient, rng: random.Random, now: datetime)
         if when > now:
             break
         drift = week * 2 if relapse else 0
-        level = min(21, max(0, base_gad // 3 + drift + rng.randint(-1, 1)))
+        settled = max(floor, base_gad // 3, base_gad - per_session * 6)
+        level = min(21, max(0, settled + drift + rng.randint(-1, 1)))
         measures.record_response(
             actor, patient, "gad7", _answers(rng, level, 7), context="follow_up", completed_at=when
         )

@@ -3,28 +3,22 @@ asked on the form, signing, and the forms due. Parse, authorise, call :mod:`.rem
 
 from __future__ import annotations
 
-import mimetypes
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
-from django.contrib.staticfiles import finders
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from ketacare.accounts.access import StaffRequest, requires
 from ketacare.accounts.actor import Actor
 from ketacare.accounts.roles import Perm
 from ketacare.lib.forms import show_errors
+from ketacare.lib.pdf import render_pdf
 from ketacare.supervised import rems_form, rems_values
 from ketacare.supervised.models import Session
 from ketacare.supervised.services import rems
@@ -44,21 +38,6 @@ class InputsForm(forms.Form):
         min_value=1,
         required=False,
     )
-
-
-class StaticFiles(URLFetcher):  # type: ignore[misc]
-    """Lets WeasyPrint read the page's own stylesheets from disk and nothing else: the PDF
-    never makes a network request."""
-
-    def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
-        path = urlsplit(url).path
-        found = path.startswith(settings.STATIC_URL) and finders.find(
-            path.removeprefix(settings.STATIC_URL)
-        )
-        if not isinstance(found, str):
-            raise ValueError(f"the PDF loads only the site's static files, not {url}")
-        kind = mimetypes.guess_type(found)[0] or "application/octet-stream"
-        return URLFetcherResponse(url, Path(found).read_bytes(), {"Content-Type": kind})
 
 
 def _session(session_id: int) -> Session:
@@ -107,9 +86,7 @@ def form_pdf(request: StaffRequest, session_id: int) -> HttpResponse:
         _context(request, session, "pdf") | {"pdf": True},
         request=request,
     )
-    pdf = HTML(
-        string=html, base_url=request.build_absolute_uri("/"), url_fetcher=StaticFiles()
-    ).write_pdf()
+    pdf = render_pdf(html, base_url=request.build_absolute_uri("/"))
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="rems-form-session-{session.pk}.pdf"'
     return response

@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from ketacare.accounts.models import User
-from ketacare.site import demo
+from ketacare.site import demo, demo_outcomes
 
 
 class Command(BaseCommand):
@@ -33,6 +33,10 @@ class Command(BaseCommand):
             f"{result.patients_created} patients created; "
             f"{result.sessions_created} sessions in the chairs today (see /monitor/)"
         )
+        nurse, verifier = (User.objects.get(username=u) for u in ("nurse.reyes", "nurse.tanaka"))
+        prescribers = list(User.objects.filter(username__startswith="dr.").order_by("username"))
+        history = demo_outcomes.seed_history(prescribers, nurse, verifier)
+        self.stdout.write(f"treatment history: {history} past sessions (see /outcomes/)")
         self.stdout.write(
             f"demo logins (password {demo.DEMO_PASSWORD!r}): "
             + ", ".join(f"{u} ({r.value})" for u, r, _, _ in demo.STAFF)
