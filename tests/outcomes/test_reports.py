@@ -5,6 +5,7 @@ refusal without a referring clinician, the audit events and who may generate the
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from datetime import timedelta
 
@@ -224,6 +225,12 @@ def test_the_report_page_and_pdf_show_the_course(
     assert "56.0 mg" in page
     assert "nausea" in page
     assert 'src="data:image/svg+xml;base64,' in page
+    # Sources by name, as a referring clinician reads them: no research-note tags.
+    assert "ketacare's configurable default" in html.unescape(page)
+    assert "Bischoff" in page
+    assert "[Issue3]" not in page
+    assert "(GK)" not in page
+    assert "[S20]" not in page
     pdf = client.get(reverse("outcomes:report_pdf", args=[patient.pk]))
     assert pdf.status_code == 200
     assert pdf["Content-Type"] == "application/pdf"
