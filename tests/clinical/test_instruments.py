@@ -31,6 +31,7 @@ IDS = [
     "pdss-sr",
     "ybocs",
     "ocir",
+    "wsas",
 ]
 
 
@@ -38,7 +39,7 @@ def score(instrument_id: str, answers: list[Any]) -> dict[str, Any]:
     return lib.score(lib.get(instrument_id), answers).as_dict()
 
 
-def test_the_library_has_exactly_the_thirteen_instruments() -> None:
+def test_the_library_has_exactly_the_fourteen_instruments() -> None:
     assert sorted(lib.library()) == sorted(IDS)
 
 
@@ -65,6 +66,12 @@ def test_each_instrument_is_versioned_by_its_data_file() -> None:
         ("hama", [2] * 8 + [1] + [0] * 5, 17, "moderate", []),  # E22, Matza scheme
         ("moaas", [3], 3, None, ["sedation"]),  # E23
         ("cadss", [1] * 12 + [0] * 11, 12, None, ["dissociation"]),  # E24
+        ("wsas", [0] * 5, 0, "subclinical", []),  # Mundt 2002: <10 subclinical
+        ("wsas", [2, 2, 2, 2, 1], 9, "subclinical", []),
+        ("wsas", [2] * 5, 10, "significant_impairment", []),  # Mundt 2002: 10-20
+        ("wsas", [4] * 5, 20, "significant_impairment", []),
+        ("wsas", [5, 4, 4, 4, 4], 21, "moderately_severe", []),  # Mundt 2002: >20
+        ("wsas", [8] * 5, 40, "moderately_severe", []),
     ],
 )
 def test_worked_examples_total_band_and_flags(
@@ -283,15 +290,34 @@ def test_every_cut_off_flag_and_band_cites_its_source(instrument_id: str) -> Non
 
 def test_item_text_ships_only_where_the_licence_allows() -> None:
     shipped = {i for i, ins in lib.library().items() if any(item.text for item in ins.items)}
-    assert shipped == {"gad7", "phq9", "pcl5"}
+    assert shipped == {"gad7", "phq9", "pcl5", "wsas"}
     for ins in lib.library().values():
         if not ins.licence.ship_text:
             assert all(item.text is None for item in ins.items), ins.id
 
 
+def test_wsas_has_no_total_when_an_item_is_unanswered() -> None:
+    # A retired patient leaving "work" blank: the engine's rule holds, no prorating.
+    result = score("wsas", [None, 8, 8, 8, 8])
+    assert (result["complete"], result["total"], result["severity"]) == (False, None, None)
+
+
+def test_wsas_bands_cite_mundt_2002_and_ship_its_free_text() -> None:
+    wsas = lib.get("wsas")
+    assert [(b.low, b.high) for b in wsas.bands] == [(0, 9), (10, 20), (21, 40)]
+    assert "Mundt2002" in wsas.bands_source
+    assert "Br J Psychiatry 2002;180:461-464" in wsas.sources["Mundt2002"]
+    assert wsas.licence.status == "free"
+    assert wsas.licence.ship_text
+    assert [o.value for o in wsas.items[0].options] == list(range(9))
+    assert wsas.loinc == {}
+    assert wsas.domain == "functioning"
+    assert {i.domain for i in lib.library().values() if i.id != "wsas"} == {"symptoms"}
+
+
 def test_severity_is_null_for_instruments_without_bands() -> None:
     banded = {i for i, ins in lib.library().items() if ins.bands}
-    assert banded == {"gad7", "phq9", "pdss-sr", "ybocs", "hama"}
+    assert banded == {"gad7", "phq9", "pdss-sr", "ybocs", "hama", "wsas"}
 
 
 def test_loinc_codes_of_the_shipped_scales() -> None:
@@ -393,6 +419,7 @@ def broken(instrument_id: str, change: Any) -> dict[str, Any]:
             "refers to 'total'",
         ),
         ("gad7", lambda d: d.pop("scale"), "KeyError('scale')"),
+        ("wsas", lambda d: d.update(domain="mood"), "domain 'mood' is not one of"),
     ],
 )
 def test_a_broken_data_file_is_refused_with_the_problem_named(

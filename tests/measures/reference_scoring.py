@@ -20,6 +20,7 @@ ITEMS = {
     "pdss-sr": (7, 4),
     "ybocs": (10, 4),
     "ocir": (18, 4),
+    "wsas": (5, 8),
 }
 
 BANDS = {  # (upper bound inclusive, label), ascending
@@ -40,6 +41,8 @@ BANDS = {  # (upper bound inclusive, label), ascending
     ],
     "ybocs": [(7, "subclinical"), (15, "mild"), (23, "moderate"), (31, "severe"), (40, "extreme")],
     "hama": [(7, "none"), (14, "mild"), (23, "moderate"), (56, "severe")],
+    # Mundt 2002: <10 subclinical; 10-20 significant impairment; >20 moderately severe or worse.
+    "wsas": [(9, "subclinical"), (20, "significant_impairment"), (40, "moderately_severe")],
 }
 SUBSCALES = {
     "pcl5": {"B": range(1, 6), "C": range(6, 8), "D": range(8, 15), "E": range(15, 21)},

@@ -64,7 +64,7 @@ def test_invalid_input_exits_2_naming_the_problem(args: list[str], message: str)
 
 def test_instruments_lists_ids_names_and_licence_status() -> None:
     lines = run("instruments").splitlines()
-    assert len(lines) == 13
+    assert len(lines) == 14
     gad = next(line for line in lines if line.startswith("gad7 "))
     assert "free" in gad
     assert "item text shipped" in gad

@@ -184,7 +184,8 @@ def test_a_rescore_marks_the_patients_whose_stored_scores_it_rewrote(cohort: Coh
 
     summaries.refresh_stale()
     assert StaleSummary.objects.count() == 0
-    Response.objects.filter(patient=cohort.ben).update(scored_with="an earlier file")
+    older = "0" * 12  # the version of an earlier instrument file
+    Response.objects.filter(patient=cohort.ben).update(scored_with=older)
     measures.rescore_responses(Actor.system("test"))
     assert list(StaleSummary.objects.values_list("patient_id", flat=True)) == [cohort.ben.pk]
 
@@ -240,6 +241,17 @@ def test_the_page_shows_the_figures_each_linked_to_its_definition(
     assert "ketacare&#x27;s configurable default" in page
     assert not re.search(r"\[(S\d+|Issue\d+|GK)\]|\(GK\)|issue 3", page)
     assert page.count('<img class="km-chart" src="data:image/svg+xml;base64,') == 2
+
+
+def test_functioning_is_noted_but_not_offered_as_an_outcome_filter(
+    cohort: Cohort, prescriber: User
+) -> None:
+    client = login(Client(), prescriber)
+    page = client.get(reverse("outcomes:dashboard")).content.decode()
+    assert 'id="functioning-note"' in page
+    assert '<option value="gad7"' in page
+    assert '<option value="wsas"' not in page  # no cited response or remission criteria
+    assert client.get(reverse("outcomes:dashboard"), {"instrument": "wsas"}).status_code == 400
 
 
 def test_the_page_filters_from_the_query_string_and_refuses_a_bad_one(

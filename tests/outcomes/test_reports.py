@@ -195,6 +195,26 @@ def test_an_incomplete_response_never_gives_a_total_in_the_report(
     assert "1 incomplete response (a missing answer) not scored" in page.content.decode()
 
 
+def test_the_wsas_shows_under_functioning_after_the_symptom_measures(
+    patient: Patient, prescriber: User
+) -> None:
+    answered(patient, "wsas", [6, 5, 5, 4, 4], "baseline", 10)
+    answered(patient, "wsas", [2, 2, 2, 1, 1], "follow_up", 1)
+    answered(patient, "gad7", [3, 3, 2, 3, 2, 3, 2], "baseline", 10)
+    report = reports.progress_report(patient, prescriber)
+    assert [m.instrument.id for m in report.functioning_measures] == ["wsas"]
+    assert [m.instrument.id for m in report.symptom_measures] == ["gad7"]
+    wsas = line(report, "wsas")
+    assert (wsas.has_criteria, wsas.outcome) == (False, None)  # no cited response criteria
+    assert report.judged_measures == report.symptom_measures
+
+    page = login(Client(), prescriber).get(reverse("outcomes:report", args=[patient.pk]))
+    text = page.content.decode()
+    functioning = text.split('id="functioning"><h3>Functioning</h3>')[1].split("</section>")[0]
+    assert 'id="measure-wsas"' in functioning
+    assert text.index('id="measure-gad7"') < text.index('id="functioning"')
+
+
 def test_a_patient_with_nothing_recorded_gets_a_report_that_says_so(
     patient: Patient, prescriber: User
 ) -> None:
@@ -203,6 +223,7 @@ def test_a_patient_with_nothing_recorded_gets_a_report_that_says_so(
     assert "No treatment plan recorded." in text
     assert "No supervised sessions yet." in text
     assert "No measures recorded." in text
+    assert "Functioning not measured yet (WSAS)." in text
     letter = Letter(reports.progress_report(patient, prescriber), prescriber)
     assert "has not yet had a supervised treatment session" in letter.paragraphs[1]
     assert letter.paragraphs[2] == "No outcome measures are recorded yet."

@@ -105,6 +105,35 @@ def trend(s: Series) -> Trend:
     return Trend(s, svg, alt, result)
 
 
+@dataclass(frozen=True)
+class ChartTrends:
+    """The chart's trends: symptoms, the primary outcome first, and functioning (the WSAS),
+    which the chart shows beside the primary symptom trend."""
+
+    symptoms: list[Trend]
+    functioning: list[Trend]
+
+    @property
+    def primary(self) -> Trend | None:
+        return self.symptoms[0] if self.symptoms else None
+
+    @property
+    def other_symptoms(self) -> list[Trend]:
+        return self.symptoms[1:]
+
+
+def chart_trends(patient: Patient) -> ChartTrends:
+    """The patient's trends split by domain; symptom trends with cited outcome criteria come
+    first (the measures app cannot see the plan, so the first of them stands as primary)."""
+    judged = outcomes.configured(settings.KETACARE_OUTCOME_OVERRIDES)
+    trends = [trend(s) for s in series(patient)]
+    symptoms = [t for t in trends if t.series.instrument.domain != "functioning"]
+    return ChartTrends(
+        symptoms=sorted(symptoms, key=lambda t: t.series.instrument.id not in judged),
+        functioning=[t for t in trends if t.series.instrument.domain == "functioning"],
+    )
+
+
 def responses(patient: Patient) -> QuerySet[Response]:
     return (
         Response.objects.filter(patient=patient)

@@ -57,7 +57,7 @@ def patient_measures(request: StaffRequest, patient_id: int) -> HttpResponse:
         "measures/_patient_measures.html",
         {
             "patient": patient,
-            "trends": [selectors.trend(s) for s in selectors.series(patient)],
+            "trends": selectors.chart_trends(patient),
             "alerts": selectors.open_alerts(patient),
             "library": instruments.library().values(),
         },

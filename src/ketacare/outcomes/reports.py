@@ -146,6 +146,15 @@ class ProgressReport:
         return next((d for d in self.diagnoses if d.is_primary), None)
 
     @property
+    def symptom_measures(self) -> list[MeasureLine]:
+        return [m for m in self.measures if m.instrument.domain != "functioning"]
+
+    @property
+    def functioning_measures(self) -> list[MeasureLine]:
+        """Impairment in functioning (the WSAS), shown under its own heading."""
+        return [m for m in self.measures if m.instrument.domain == "functioning"]
+
+    @property
     def judged_measures(self) -> list[MeasureLine]:
         """The outcome instruments (those with cited criteria), for the letter."""
         return [m for m in self.measures if m.has_criteria]

@@ -25,6 +25,7 @@ from ketacare.clinical.instruments._loading import (
     parse,
 )
 from ketacare.clinical.instruments._model import (
+    DOMAINS,
     FLAGS,
     Answer,
     Band,
@@ -49,6 +50,7 @@ from ketacare.clinical.instruments._scoring import (
 )
 
 __all__ = [
+    "DOMAINS",
     "FLAGS",
     "SHIPPED",
     "Answer",

@@ -19,6 +19,7 @@ from dataclasses import replace
 from typing import Any
 
 from ketacare.clinical.instruments._model import (
+    DOMAINS,
     FLAGS,
     OPS,
     Band,
@@ -131,6 +132,7 @@ def _build(d: Mapping[str, Any]) -> Instrument:
         else None,
         loinc=dict(d.get("loinc", {})),
         sources=dict(d.get("sources", {})),
+        domain=d.get("domain", "symptoms"),
     )
 
 
@@ -139,6 +141,8 @@ def _problems(ins: Instrument) -> list[str]:
     problems = (
         [] if numbers == list(range(1, len(numbers) + 1)) else ["items must be numbered 1..n"]
     )
+    if ins.domain not in DOMAINS:
+        problems.append(f"domain {ins.domain!r} is not one of {sorted(DOMAINS)}")
     if ins.licence.status not in {"free", "unclear", "restricted"}:
         problems.append(f"licence status {ins.licence.status!r}")
     if not ins.licence.ship_text and any(i.text for i in ins.items):

@@ -1,7 +1,8 @@
 """What an instrument is: items with their answer options, bands, subscales, flags and rules.
 
 Frozen values: a data file is built into them and checked when it loads, and the scoring engine
-only reads them. :data:`OPS` and :data:`FLAGS` are the comparisons and flags a file may name. An
+only reads them. :data:`OPS`, :data:`FLAGS` and :data:`DOMAINS` are the comparisons, flags and
+domains a file may name. An
 :data:`Answer` is an option's value, or ``None`` for an unanswered item.
 """
 
@@ -20,6 +21,8 @@ OPS: dict[str, Callable[[int, int], bool]] = {
     "<": operator.lt,
     "==": operator.eq,
 }
+# What a total measures: symptoms (the default), or impairment in day-to-day functioning.
+DOMAINS = frozenset({"symptoms", "functioning"})
 FLAGS = frozenset(
     {
         "suicidal_ideation",
@@ -145,6 +148,7 @@ class Instrument:
     risk_rule: RiskRule | None
     loinc: Mapping[str, str] = field(default_factory=dict)
     sources: Mapping[str, str] = field(default_factory=dict)
+    domain: str = "symptoms"  # one of DOMAINS
     version: str = ""  # first 12 hex digits of the data file's SHA-256
 
     @property
