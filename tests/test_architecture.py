@@ -25,9 +25,12 @@ LAYERS = [
     "patients",
     "pk",
     "measures",
+    "education",  # handouts and acknowledgements; the pre-dose gate reads them
     "screening",
     "plans",
     "supervised",
+    "therapy",  # preparation, dosing-support and integration sessions and their notes
+    "process_notes",  # private psychotherapy notes, kept apart: nothing above reads them
     "outcomes",  # reads every clinical domain: episodes, dashboard, reports, research export
     "site",  # the roof: composes the domains; nothing imports it
 ]
@@ -37,7 +40,19 @@ CONFIGURATION = {"config": 0, "settings": 1}
 ENTRY_POINTS = {"cli", "__main__"}
 
 # Apps that own data: the same file names in each (services may be a package of stages).
-DOMAIN_APPS = ["audit", "accounts", "patients", "measures", "screening", "plans", "supervised"]
+DOMAIN_APPS = [
+    "audit",
+    "accounts",
+    "patients",
+    "measures",
+    "education",
+    "screening",
+    "plans",
+    "supervised",
+    "therapy",
+    "process_notes",
+    "outcomes",
+]
 DOMAIN_FILES = ["models.py", "services", "selectors.py"]
 PAGE_FILES = ["views.py", "urls.py", "forms.py"]
 

@@ -35,10 +35,13 @@ INSTALLED_APPS = [
     "ketacare.audit",
     "ketacare.patients",
     "ketacare.measures",
+    "ketacare.education",
     "ketacare.screening",
     "ketacare.plans",
     "ketacare.supervised",
     "ketacare.pk",
+    "ketacare.therapy",
+    "ketacare.process_notes",
     "ketacare.outcomes",
     "ketacare.site",
 ]

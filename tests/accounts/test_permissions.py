@@ -31,6 +31,7 @@ from ketacare.plans.services import PlanRequest, create_plan
 from ketacare.screening import services as screening
 from ketacare.site.api import api
 from tests.conftest import login
+from tests.process_notes import builders as process_notes
 
 A, P, N, T, F = Role.ADMIN, Role.PRESCRIBER, Role.NURSE, Role.THERAPIST, Role.FRONT_DESK
 EVERYONE = {A, P, N, T, F}
@@ -121,6 +122,28 @@ PAGES: dict[str, tuple[str, set[Role]]] = {
     # The clinic outcome dashboard (the admin's without identities); who is behind a figure.
     "outcomes:dashboard": ("GET", {A, P}),
     "outcomes:figure_patients": ("GET", {P}),
+    # Patient education: anyone reads the handouts; clinicians give them; P and A edit them.
+    "education:handouts": ("GET", EVERYONE),
+    "education:handout": ("GET", EVERYONE),
+    "education:handout_pdf": ("GET", EVERYONE),
+    "education:edit": ("GET", {A, P}),
+    "education:patient": ("GET", {P, N, T}),
+    "education:send": ("POST", {P, N, T}),
+    "education:paper": ("POST", {P, N, T}),
+    # Psychotherapy alongside ketamine: that a session exists, its notes, writing them.
+    "therapy:list": ("GET", {P, T}),
+    "therapy:patient": ("GET", {P, N, T, F}),
+    "therapy:schedule": ("POST", {T}),
+    "therapy:note": ("GET", {P, T}),
+    "therapy:save": ("POST", {T}),
+    "therapy:sign": ("POST", {T}),
+    "therapy:addendum": ("POST", {T}),
+    "therapy:cancel": ("POST", {T}),
+    # Private process notes: the therapist's own (404 for anyone else's); grants by the admin.
+    "process_notes:patient_notes": ("GET", {T}),
+    "process_notes:edit": ("POST", {T}),
+    "process_notes:grants": ("GET", {A}),
+    "process_notes:revoke": ("POST", {A}),
 }
 PUBLIC_PAGES = {
     "home",
@@ -130,6 +153,8 @@ PUBLIC_PAGES = {
     "self_report:code",
     "self_report:link",
     "self_report:form",
+    "education:read",
+    "education:read_pdf",
 }
 
 # API operation id -> roles allowed
@@ -232,15 +257,21 @@ def fresh_kwargs(name: str, patient: Patient, user: User) -> dict[str, int | str
         kwargs["plan_id" if "plan_id" in pattern else "session_id"] = (
             plan.pk if "plan_id" in pattern else plan.sessions.order_by("number").last().pk
         )  # type: ignore[union-attr]
+    if "therapy_id" in pattern:  # no such row: 403 first, an allowed role then gets 404
+        kwargs["therapy_id"] = 999_999
     if "alarm_id" in pattern or "event_id" in pattern:
         # No such row: the permission check comes first (403), an allowed role then gets 404.
         kwargs["alarm_id" if "alarm_id" in pattern else "event_id"] = 999_999
     if "instrument_id" in pattern and name == "sessions:rate":
         kwargs["instrument_id"] = "moaas"
+    if "<str:lang>" in pattern:
+        kwargs["route"], kwargs["lang"] = "iv", "en"
     if "figure" in pattern:
         kwargs["figure"] = "treated"
     if "user_id" in pattern:
         kwargs["user_id"] = User.objects.exclude(pk=user.pk).first().pk  # type: ignore[union-attr]
+    if name.startswith("process_notes:"):
+        kwargs.update(process_notes.route_kwargs(name, patient))
     return kwargs
 
 

@@ -8,6 +8,7 @@ fails, so a new page cannot slip past the audit trail."""
 
 from __future__ import annotations
 
+import datetime
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from ketacare.supervised.models import Session
 from tests.accounts.test_permissions import PAGES, api_operations, named_routes
 from tests.conftest import login
 from tests.outcomes.builders import dosed, plan
+from tests.process_notes import builders as process_notes
 from tests.supervised.builders import checked_in
 
 pytestmark = pytest.mark.django_db
@@ -121,9 +123,36 @@ def treated(s: Scene) -> str:
     return reverse("outcomes:figure_patients", kwargs={"figure": "treated"})
 
 
+def noted(s: Scene) -> int:
+    """Rosa, with a private process note by her therapist."""
+    process_notes.a_note(s.patient, s.staff[Role.THERAPIST])
+    return s.patient.pk
+
+
+def granted(s: Scene) -> str:
+    """The grants page, with access to Rosa's process notes granted to another therapist."""
+    process_notes.a_grant(s.patient, s.staff[Role.THERAPIST])
+    return reverse("process_notes:grants")
+
+
 def dashboard(s: Scene) -> str:
     s.alert()
     return reverse("dashboard")
+
+
+def therapy_id(s: Scene) -> int:
+    """A preparation session booked with the therapist for tomorrow."""
+    from ketacare.therapy import services as therapy
+
+    when = timezone.now() + datetime.timedelta(days=1)
+    actor = Actor(s.staff[Role.THERAPIST], Actor.system("walk").channel)
+    request = therapy.ScheduleRequest("preparation", when)
+    return therapy.schedule(actor, s.patient, request).pk
+
+
+def therapy_list(s: Scene) -> str:
+    therapy_id(s)
+    return reverse("therapy:list")
 
 
 def with_a_session(url: Callable[[], str]) -> Callable[[Scene], str]:
@@ -221,6 +250,33 @@ PAGE_VISITS = [
     Visit("outcomes:letter", page("outcomes:letter", patient_id=patient_id)),
     Visit("outcomes:letter_pdf", page("outcomes:letter_pdf", patient_id=referred)),
     Visit("outcomes:figure_patients", treated),
+    Visit("education:patient", page("education:patient", patient_id=patient_id)),
+    Visit("therapy:list", therapy_list, role=Role.THERAPIST),
+    Visit("therapy:patient", page("therapy:patient", patient_id=patient_id), role=Role.NURSE),
+    Visit(
+        "therapy:schedule",
+        page("therapy:schedule", patient_id=patient_id),
+        role=Role.THERAPIST,
+        method="POST",
+        status=400,
+        label="invalid",
+    ),
+    Visit("therapy:note", page("therapy:note", therapy_id=therapy_id), role=Role.THERAPIST),
+    Visit(
+        "therapy:save",
+        page("therapy:save", therapy_id=therapy_id),
+        role=Role.THERAPIST,
+        method="POST",
+        data={"consent_to_touch": "maybe"},
+        status=400,
+        label="invalid",
+    ),
+    Visit(
+        "process_notes:patient_notes",
+        page("process_notes:patient_notes", patient_id=noted),
+        role=Role.THERAPIST,
+    ),
+    Visit("process_notes:grants", granted, role=Role.ADMIN),
 ]
 
 ACTION = "POST-only action that redirects; its write is audited by its service"
@@ -246,8 +302,19 @@ PAGES_EXEMPT = {
     "self_report:code": "the patient's own page: the code entry form",
     "self_report:link": "the patient's own link; opening it is audited (measures.open_request)",
     "self_report:form": "the patient's own questionnaire, behind their code",
+    "education:read": "the patient's own handout link; opening it is audited (education.services)",
+    "education:read_pdf": "the patient's own handout as PDF; opening it is audited likewise",
+    "education:handouts": f"{NO_PATIENT}: the handout catalogue",
+    "education:handout": f"{NO_PATIENT}: a handout's text",
+    "education:handout_pdf": f"{NO_PATIENT}: a handout's text as PDF",
+    "education:edit": f"{NO_PATIENT}: the clinic's copy of a handout (edits audited)",
+    "education:send": "POST-only: shows the new link once; the write is audited by its service",
+    "education:paper": ACTION,
     "screening:run": ACTION,
     "plans:move": ACTION,
+    "therapy:sign": ACTION,
+    "therapy:addendum": ACTION,
+    "therapy:cancel": ACTION,
     "plans:cancel": ACTION,
     "plans:titration": ACTION,
     "plans:titration_decide": ACTION,
@@ -259,6 +326,8 @@ PAGES_EXEMPT = {
         "(outcomes.services.export), counts only"
     ),
     "outcomes:agreements": f"{NO_PATIENT}: the data-use agreements",
+    "process_notes:edit": ACTION,
+    "process_notes:revoke": ACTION,
     "outcomes:dashboard": (
         f"{NO_PATIENT}: clinic-wide counts and rates (its VIEW event records the filters); the "
         "patients behind a figure are outcomes:figure_patients"

@@ -37,7 +37,7 @@ plan = signed_plan(patient, User.objects.get(username="prescriber"), "esketamine
 for instrument, answers in (("gad7", [2] * 7), ("cssrs-screen", [0] * 7)):  # done on the kiosk
     measures.record_response(system, patient, instrument, answers, context="pre_session",
                              completed_at=timezone.now())
-print(first_session(plan).pk)
+print(patient.pk, first_session(plan).pk)
 """
 
 TRAVEL = """
@@ -85,7 +85,7 @@ def test_a_nurse_runs_an_esketamine_session_from_check_in_to_discharge(
     server: str,
 ) -> None:
     family = "Park" + secrets.token_hex(2)
-    pk = int(server_shell(SETUP.format(family=family)).splitlines()[-1])
+    patient_id, pk = map(int, server_shell(SETUP.format(family=family)).splitlines()[-1].split())
     page = log_in("nurse")
 
     page.goto(f"/sessions/{pk}/")
@@ -93,6 +93,21 @@ def test_a_nurse_runs_an_esketamine_session_from_check_in_to_discharge(
     expect(page.locator("#session-state")).to_have_text("checked in")
     gate = page.locator("#gate")
     expect(gate.locator("[data-code=consent]")).to_be_visible()
+    # The first esketamine session: the handout, gone through on paper, from the chart.
+    expect(gate.locator("[data-code=education]")).to_contain_text(
+        "Education handout not acknowledged"
+    )
+    page.goto(f"/patients/{patient_id}/")
+    page.get_by_role("link", name="Handouts").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Handouts for Elena {family}")
+    page.get_by_label("Route").select_option("esketamine")
+    page.get_by_label("Language").select_option("en")
+    page.get_by_role("button", name="Record given on paper").click()
+    expect(page.locator(".messages")).to_contain_text("Recorded as given on paper.")
+    expect(page.locator("main")).to_contain_text("Esketamine nasal spray")
+    page.goto(f"/sessions/{pk}/")
+    gate = page.locator("#gate")
+    expect(gate.locator("[data-code=education]")).to_have_count(0)
 
     gate.get_by_label("Form version").fill("KC-consent v3")
     gate.get_by_role("button", name="Record consent").click()

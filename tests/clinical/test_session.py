@@ -328,6 +328,7 @@ def test_a_patient_with_everything_on_file_passes_the_gate() -> None:
         ({"pregnancy_test": "positive"}, "pregnancy_positive"),
         ({"pregnancy_test": "positive", "pregnancy_test_required": False}, "pregnancy_positive"),
         ({"medications_reviewed": False}, "medications"),
+        ({"education_acknowledged": False}, "education"),
     ],
 )
 def test_each_missing_fact_is_listed_alone(change: dict[str, object], code: str) -> None:
@@ -691,3 +692,16 @@ def test_each_discharge_code_appears_exactly_when_its_criterion_fails(
         if fails
     ]
     assert unmet(facts) == expected
+
+
+@pytest.mark.parametrize("acknowledged", [True, None])
+def test_the_education_item_is_asked_only_at_a_first_session_without_a_handout(
+    acknowledged: bool | None,
+) -> None:
+    assert codes(replace(READY, education_acknowledged=acknowledged)) == []
+
+
+def test_the_education_item_says_what_to_do() -> None:
+    (item,) = gate_items(replace(READY, education_acknowledged=False))
+    assert item.message.startswith("Education handout not acknowledged")
+    assert not item.blocks

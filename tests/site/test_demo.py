@@ -9,6 +9,7 @@ from django.core.management import call_command
 from ketacare.accounts.models import User
 from ketacare.accounts.roles import Role
 from ketacare.audit.selectors import verify_chain
+from ketacare.measures.models import Response
 from ketacare.patients.models import Diagnosis, Medication, Patient
 from ketacare.site import demo
 
@@ -77,3 +78,17 @@ def test_the_demo_clinic_has_four_sessions_in_the_chairs_today() -> None:
     assert demo.seed(count=5).sessions_created == 0
     assert Session.objects.count() == 4
     assert verify_chain().intact
+
+
+def test_the_demo_records_functioning_at_baseline_and_follow_up_in_step_with_the_gad7() -> None:
+    demo.seed(count=8)
+    baselines = Response.objects.filter(instrument="wsas", context="baseline")
+    assert (
+        baselines.count() == Response.objects.filter(instrument="gad7", context="baseline").count()
+    )
+    assert Response.objects.filter(instrument="wsas", context="follow_up").exists()
+    for wsas in baselines:
+        gad7 = Response.objects.get(patient=wsas.patient, instrument="gad7", context="baseline")
+        assert wsas.completed_at == gad7.completed_at
+        assert wsas.score().complete
+        assert abs(wsas.score().total - gad7.score().total * 40 / 21 * 0.85) <= 4  # type: ignore[operator]

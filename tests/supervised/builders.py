@@ -10,6 +10,9 @@ from django.utils import timezone
 from ketacare.accounts.actor import Actor
 from ketacare.accounts.models import User
 from ketacare.clinical import monitoring
+from ketacare.clinical.handouts import route_for
+from ketacare.education import selectors as education
+from ketacare.education import services as handouts_given
 from ketacare.measures import services as measures
 from ketacare.measures.models import Context
 from ketacare.patients.models import Patient
@@ -69,6 +72,8 @@ def pass_gate(session: Session, nurse: User, vitals: monitoring.Vitals = NORMAL)
     if session.planned.unit == "mg/kg":
         gate.record_weight(actor, session, session.plan.weight_kg)
     observations.record_vitals(actor, session, vitals)
+    if not education.has_read(session.patient, route_for(session.route)):
+        handouts_given.record_on_paper(actor, session.patient, route_for(session.route), "en")
     now = timezone.now()
     for instrument, answers in (
         (session.plan.primary_instrument, [2] * 7),

@@ -20,6 +20,7 @@ from ketacare.audit.models import AuditEvent
 from ketacare.clinical import monitoring
 from ketacare.clinical import session as rules
 from ketacare.clinical.session import State
+from ketacare.education import services as handouts_given
 from ketacare.measures import services as measures
 from ketacare.measures.models import AssessmentRequest, Context, Response, Schedule
 from ketacare.measures.schedules import create_schedule
@@ -256,6 +257,7 @@ def test_a_fresh_iv_session_lists_everything_missing_and_cannot_be_cleared(
         "suicide_screen",
         "pregnancy_test",
         "medications",
+        "education",  # the patient's first IV session, and no handout given yet
     ]
     with pytest.raises(primitives.GateNotPassed) as caught:
         gate.clear(act(nurse), session)
@@ -312,6 +314,7 @@ def test_each_gate_item_disappears_once_it_is_recorded(
                 actor, session, {"medications_reviewed": True, "medications_note": "none"}
             ),
         ),
+        ("education", lambda: handouts_given.record_on_paper(actor, patient, "iv", "en")),
     ]
     remaining = [code for code, _ in steps]
     assert gate_codes(session) == remaining
@@ -785,6 +788,7 @@ def test_a_plan_measured_by_a_clinician_rated_scale_still_records_its_first_dose
     gate.update_gate(actor, session, {"medications_reviewed": True, "pregnancy_test": "negative"})
     gate.record_weight(actor, session, plan.weight_kg)
     observations.record_vitals(actor, session, NORMAL)
+    handouts_given.record_on_paper(actor, patient, "iv", "en")
     for instrument, answers in (("ybocs", [2] * 10), ("cssrs-screen", [0] * 7)):
         measures.record_response(
             actor, patient, instrument, answers, context=Context.PRE_SESSION, completed_at=now

@@ -51,6 +51,13 @@ class Perm(StrEnum):
     REPORT_CREATE = "report.create"  # progress reports and letters to the referring clinician
     RESEARCH_EXPORT = "research.export"  # de-identified and limited data set exports
     RESEARCH_EXPORT_IDENTIFIED = "research.export_identified"  # identified export (admin only)
+    THERAPY_VIEW = "therapy.view"  # that a therapy session exists (when, kind, with whom)
+    THERAPY_NOTES_VIEW = "therapy.notes_view"  # the structured therapy notes' content
+    THERAPY_WRITE = "therapy.write"  # schedule therapy sessions, write and sign their notes
+    PROCESS_NOTES = "process_notes.own"  # keep one's own private psychotherapy notes
+    PROCESS_NOTES_GRANT = "process_notes.grant"  # grant another therapist access, with a reason
+    EDUCATION_SEND = "education.send"  # send a handout, record one given on paper
+    EDUCATION_EDIT = "education.edit"  # edit the clinic's copy of a handout (a new version)
     RESEARCH_AGREEMENT = "research.agreement"  # record a data-use agreement (admin only)
 
 
@@ -68,6 +75,8 @@ GRANTS: dict[Role, frozenset[Perm]] = {
             Perm.RESEARCH_EXPORT,
             Perm.RESEARCH_EXPORT_IDENTIFIED,
             Perm.RESEARCH_AGREEMENT,
+            Perm.PROCESS_NOTES_GRANT,
+            Perm.EDUCATION_EDIT,
         }
     ),
     Role.PRESCRIBER: frozenset(
@@ -95,6 +104,10 @@ GRANTS: dict[Role, frozenset[Perm]] = {
             Perm.OUTCOMES_IDENTIFIED,
             Perm.REPORT_CREATE,
             Perm.RESEARCH_EXPORT,
+            Perm.THERAPY_VIEW,
+            Perm.THERAPY_NOTES_VIEW,
+            Perm.EDUCATION_SEND,
+            Perm.EDUCATION_EDIT,
         }
     ),
     Role.NURSE: frozenset(
@@ -112,6 +125,8 @@ GRANTS: dict[Role, frozenset[Perm]] = {
             Perm.SCHEDULE_EDIT,
             Perm.SESSION_VIEW,
             Perm.SESSION_RUN,
+            Perm.THERAPY_VIEW,
+            Perm.EDUCATION_SEND,
         }
     ),
     Role.THERAPIST: frozenset(
@@ -122,12 +137,23 @@ GRANTS: dict[Role, frozenset[Perm]] = {
             Perm.MEASURE_REQUEST,
             Perm.DASHBOARD_VIEW,
             Perm.SESSION_VIEW,
+            Perm.THERAPY_VIEW,
+            Perm.THERAPY_NOTES_VIEW,
+            Perm.THERAPY_WRITE,
+            Perm.PROCESS_NOTES,
+            Perm.EDUCATION_SEND,
         }
     ),
     # The front desk hands out kiosk codes at check-in; it never sees the answers.
     Role.FRONT_DESK: frozenset(
         _EVERYONE
-        | {Perm.PATIENT_REGISTER, Perm.PATIENT_EDIT, Perm.MEASURE_REQUEST, Perm.SCHEDULE_EDIT}
+        | {
+            Perm.PATIENT_REGISTER,
+            Perm.PATIENT_EDIT,
+            Perm.MEASURE_REQUEST,
+            Perm.SCHEDULE_EDIT,
+            Perm.THERAPY_VIEW,
+        }
     ),
 }
 

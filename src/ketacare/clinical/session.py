@@ -134,6 +134,9 @@ class GateFacts:
     pregnancy_test_required: bool
     pregnancy_test: str  # "", "negative", "positive" or "not_applicable"
     medications_reviewed: bool
+    # The route's handout was acknowledged or given on paper; None: not this patient's first
+    # session of the route, so not asked (next-capabilities 5.2, "Implications" 5).
+    education_acknowledged: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -148,6 +151,14 @@ def gate_items(facts: GateFacts) -> list[GateItem]:
     items = [*_paperwork(facts), *_vitals(facts), *_measures(facts), *_pregnancy(facts)]
     if not facts.medications_reviewed:
         items.append(GateItem("medications", "Review medication changes since the last session."))
+    if facts.education_acknowledged is False:
+        items.append(
+            GateItem(
+                "education",
+                "Education handout not acknowledged: this is the patient's first session by this "
+                "route; send the handout or record it given on paper.",
+            )
+        )
     return items
 
 

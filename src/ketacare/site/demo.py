@@ -331,11 +331,15 @@ def _clinical(rng: random.Random, today: date) -> dict[str, list[dict[str, Any]]
     }
 
 
-def _measures(actor: Actor, patient: Patient, rng: random.Random, now: datetime) -> None:
+def _measures(
+    actor: Actor, patient: Patient, rng: random.Random, now: datetime, wsas_rng: random.Random
+) -> None:
     """A course of treatment as the measures show it: a GAD-7 and PHQ-9 baseline, a drop hours
     after each of six sessions (steep for about two in three, slight for the rest, down to a
     floor that is often above remission), and weekly follow-up that holds for most patients and
-    drifts back for some; now and then PHQ-9 item 9 is endorsed (a safety alert)."""
+    drifts back for some; now and then PHQ-9 item 9 is endorsed (a safety alert). The WSAS
+    (functioning) follows the GAD-7 at baseline and every other follow-up week, drawn from its
+    own ``wsas_rng`` so the other answers stay as they were."""
     base_gad, base_phq = rng.randint(11, 20), rng.randint(8, 22)
     relapse = rng.random() < 0.3
     per_session, floor = rng.choice([3, 3, 2, 2, 1, 1]), rng.randint(1, 8)
@@ -351,6 +355,7 @@ def _measures(actor: Actor, patient: Patient, rng: random.Random, now: datetime)
         context="baseline",
         completed_at=start,
     )
+    _wsas(actor, patient, wsas_rng, base_gad, "baseline", start)
     for session in range(6):  # induction: twice a week
         dosed = start + timedelta(days=2 + session * 3.5, hours=10)
         level = max(floor, base_gad - per_session * (session + 1) - rng.randint(0, 2))
@@ -373,6 +378,8 @@ def _measures(actor: Actor, patient: Patient, rng: random.Random, now: datetime)
         measures.record_response(
             actor, patient, "gad7", _answers(rng, level, 7), context="follow_up", completed_at=when
         )
+        if week % 2:
+            _wsas(actor, patient, wsas_rng, level, "follow_up", when)
         item9 = 1 if relapse and week == 5 and rng.random() < 0.5 else 0
         measures.record_response(
             actor,
@@ -384,13 +391,24 @@ def _measures(actor: Actor, patient: Patient, rng: random.Random, now: datetime)
         )
 
 
-def _answers(rng: random.Random, total: int, items: int, item9: int | None = None) -> list[int]:
-    """Item answers (0-3) summing to ``total``, spread at random; PHQ-9 item 9 set apart."""
+def _wsas(
+    actor: Actor, patient: Patient, rng: random.Random, gad: int, context: str, when: datetime
+) -> None:
+    """A WSAS in step with a GAD-7 total: the 0-21 scale stretched to 0-40, a little damped."""
+    total = max(0, round(gad * 40 / 21 * 0.85) + rng.randint(-3, 3))
+    answers = _answers(rng, total, 5, top=8)
+    measures.record_response(actor, patient, "wsas", answers, context=context, completed_at=when)
+
+
+def _answers(
+    rng: random.Random, total: int, items: int, item9: int | None = None, top: int = 3
+) -> list[int]:
+    """Item answers (0-``top``) summing to ``total``, spread at random; PHQ-9 item 9 set apart."""
     free = items - (1 if item9 is not None else 0)
-    total = min(total, 3 * free)
+    total = min(total, top * free)
     answers = [0] * free
     for _ in range(total):
-        answers[rng.choice([i for i, v in enumerate(answers) if v < 3])] += 1
+        answers[rng.choice([i for i, v in enumerate(answers) if v < top])] += 1
     return answers + ([item9] if item9 is not None else [])
 
 
@@ -409,7 +427,13 @@ def seed(count: int = PATIENT_COUNT, seed_value: int = 2026) -> Seeded:
             registration["no_known_allergies"] = rng.random() < 0.8
         patient = patients.register_patient(actor, registration, clinical)
         if n % 5 != 0:  # most patients are in treatment; some are still being assessed
-            _measures(actor, patient, random.Random(seed_value * 1000 + n), timezone.now())
+            _measures(
+                actor,
+                patient,
+                random.Random(seed_value * 1000 + n),
+                timezone.now(),
+                random.Random(f"wsas-{seed_value}-{n}"),
+            )
         created += 1
     nurse, verifier = (User.objects.get(username=u) for u in ("nurse.reyes", "nurse.tanaka"))
     sessions = demo_sessions.seed_today(prescribers[0], nurse, verifier)

@@ -31,6 +31,7 @@ from ketacare.measures.models import Context, Response
 from ketacare.patients.models import Patient
 from ketacare.plans import services as plans
 from ketacare.plans.models import SessionStatus, TreatmentPlan
+from ketacare.site.demo_sessions import give_handout
 from ketacare.supervised import selectors
 from ketacare.supervised.models import Session
 from ketacare.supervised.services import administration, gate, lifecycle, observations
@@ -130,6 +131,7 @@ class _Course:
         if session.planned.unit == "mg/kg":
             gate.record_weight(self.nurse, session, session.plan.weight_kg)
         observations.record_vitals(self.nurse, Session.objects.get(pk=session.pk), NORMAL)
+        give_handout(self.nurse, session)
 
     def _pre_session_measures(self) -> None:
         """Today's GAD-7 (near the patient's latest total) and C-SSRS screen, as the gate asks."""

@@ -16,8 +16,11 @@ from django.utils import timezone
 from ketacare.accounts.actor import Actor
 from ketacare.accounts.models import User
 from ketacare.audit.models import Channel
+from ketacare.clinical.handouts import route_for
 from ketacare.clinical.monitoring import Vitals
 from ketacare.clinical.session import pregnancy_test_applies
+from ketacare.education import selectors as education
+from ketacare.education import services as handouts_given
 from ketacare.measures import services as measures
 from ketacare.patients.models import Patient
 from ketacare.plans import services as plans
@@ -83,6 +86,7 @@ def _gate(nurse: Actor, session: Session) -> Session:
     if session.planned.unit == "mg/kg":
         gate.record_weight(nurse, session, session.plan.weight_kg)
     observations.record_vitals(nurse, session, NORMAL)
+    give_handout(nurse, session)
     for instrument, answers in (("gad7", [2, 2, 1, 2, 1, 2, 1]), ("cssrs-screen", [0] * 7)):
         measures.record_response(
             nurse,
@@ -93,6 +97,13 @@ def _gate(nurse: Actor, session: Session) -> Session:
             completed_at=timezone.now(),
         )
     return gate.clear(nurse, Session.objects.get(pk=session.pk))
+
+
+def give_handout(nurse: Actor, session: Session) -> None:
+    """The route's handout, gone through on paper at the patient's first session by the route."""
+    route = route_for(session.route)
+    if not education.has_read(session.patient, route):
+        handouts_given.record_on_paper(nurse, session.patient, route, "en")
 
 
 def _dose(nurse: Actor, session: Session, verifier: User) -> Session:

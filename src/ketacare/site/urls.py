@@ -19,5 +19,8 @@ urlpatterns = [
     path("", include("ketacare.supervised.urls")),
     path("pk/", include("ketacare.pk.urls")),
     path("outcomes/", include("ketacare.outcomes.urls")),
+    path("therapy/", include("ketacare.therapy.urls")),
+    path("process-notes/", include("ketacare.process_notes.urls")),
+    path("education/", include("ketacare.education.urls")),
     path("api/v1/", api.urls),
 ]

@@ -13,9 +13,10 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from ketacare.audit.models import AuditEvent
-from ketacare.clinical import monitoring, pk
+from ketacare.clinical import handouts, monitoring, pk
 from ketacare.clinical import session as rules
 from ketacare.clinical.session import State
+from ketacare.education import selectors as education
 from ketacare.measures.models import Response
 from ketacare.measures.safety import is_safety_risk
 from ketacare.measures.selectors import ScoredResponse
@@ -67,7 +68,22 @@ def gate_facts(session: Session) -> rules.GateFacts:
         pregnancy_test_required=rules.pregnancy_test_applies(patient.sex, patient.age),
         pregnancy_test=session.pregnancy_test,
         medications_reviewed=session.medications_reviewed,
+        education_acknowledged=_education(session),
     )
+
+
+def _education(session: Session) -> bool | None:
+    """Whether the route's handout was read, asked only at the patient's first session by that
+    route group (no earlier session of it reached dosing); None when not asked."""
+    group = handouts.route_for(session.route)
+    earlier = (
+        Session.objects.filter(patient=session.patient, route__in=handouts.session_routes(group))
+        .exclude(pk=session.pk)
+        .filter(dosing_started_at__isnull=False)
+    )
+    if earlier.exists():
+        return None
+    return education.has_read(session.patient, group)
 
 
 def route_schedule(session: Session) -> monitoring.RouteSchedule:

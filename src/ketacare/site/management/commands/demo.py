@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from ketacare.accounts.models import User
-from ketacare.site import demo, demo_outcomes
+from ketacare.site import demo, demo_outcomes, demo_therapy
 
 
 class Command(BaseCommand):
@@ -37,6 +37,8 @@ class Command(BaseCommand):
         prescribers = list(User.objects.filter(username__startswith="dr.").order_by("username"))
         history = demo_outcomes.seed_history(prescribers, nurse, verifier)
         self.stdout.write(f"treatment history: {history} past sessions (see /outcomes/)")
+        therapy = demo_therapy.seed()
+        self.stdout.write(f"therapy: signed notes for {therapy} patients (see /therapy/)")
         self.stdout.write(
             f"demo logins (password {demo.DEMO_PASSWORD!r}): "
             + ", ".join(f"{u} ({r.value})" for u, r, _, _ in demo.STAFF)
