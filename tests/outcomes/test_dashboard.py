@@ -11,16 +11,18 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from ketacare.accounts.actor import Actor
 from ketacare.accounts.models import User
 from ketacare.accounts.roles import Role
 from ketacare.audit.models import AuditEvent
+from ketacare.measures import services as measures_services
 from ketacare.outcomes import summaries
 from ketacare.outcomes.dashboard import open_dashboard
 from ketacare.outcomes.figures import Filters, figures
 from ketacare.outcomes.models import CourseSummary, EpisodeSummary, StaleSummary
 from ketacare.patients.models import Patient
 from tests.conftest import login, make_user
-from tests.outcomes.builders import course, dosed, measure, plan, treated_patient
+from tests.outcomes.builders import at, course, dosed, measure, plan, treated_patient
 
 pytestmark = pytest.mark.django_db
 
@@ -241,6 +243,31 @@ def test_the_page_shows_the_figures_each_linked_to_its_definition(
     assert "ketacare&#x27;s configurable default" in page
     assert not re.search(r"\[(S\d+|Issue\d+|GK)\]|\(GK\)|issue 3", page)
     assert page.count('<img class="km-chart" src="data:image/svg+xml;base64,') == 2
+
+
+def test_functioning_shows_each_band_at_baseline_and_latest_for_patients_measured_both_times(
+    cohort: Cohort, prescriber: User
+) -> None:
+    def wsas(patient: Patient, day: float, items: list[int]) -> None:
+        measures_services.record_response(
+            Actor.system("t"), patient, "wsas", items, context="ad_hoc", completed_at=at(day)
+        )
+
+    wsas(cohort.ana, -2, [5, 5, 5, 5, 5])  # 25: moderately severe
+    wsas(cohort.ana, 10, [2, 2, 2, 1, 1])  # 8: subclinical
+    wsas(cohort.ben, -1, [3, 3, 3, 3, 3])  # 15, but never measured after the dose
+    wsas(cohort.cruz, -40, [4, 4, 4, 4, 4])  # too long before the first dose for a baseline
+    wsas(cohort.cruz, 3, [2, 2, 2, 2, 2])
+    fn = refreshed().functioning  # type: ignore[attr-defined]
+    assert (fn.patients, fn.baseline_median, fn.latest_median) == (1, 25.0, 8.0)
+    assert [(b.label, b.at_baseline, b.latest) for b in fn.bands] == [
+        ("subclinical", 0, 1),
+        ("significant impairment", 0, 0),
+        ("moderately severe", 1, 0),
+    ]
+    page = login(Client(), prescriber).get(reverse("outcomes:dashboard")).content.decode()
+    assert "1 patient · median 25 at baseline, 8 latest" in page
+    assert "Significant impairment" in page
 
 
 def test_functioning_is_noted_but_not_offered_as_an_outcome_filter(

@@ -12,13 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
+from statistics import median
 from typing import Any, TypeVar
 
 from django.db.models import Count, Model, Q, QuerySet, Sum
 
-from ketacare.clinical import cohort, survival
+from ketacare.clinical import cohort, instruments, survival
+from ketacare.clinical import episodes as episodes_rules
+from ketacare.measures.models import Response
 from ketacare.outcomes.models import CourseSummary, EpisodeSummary, SessionSummary
 from ketacare.outcomes.summaries import Rules
 from ketacare.patients.models import Diagnosis, Patient
@@ -167,15 +170,86 @@ class Sessions:
 
 
 @dataclass(frozen=True)
+class BandShift:
+    label: str
+    low: int
+    high: int
+    at_baseline: int
+    latest: int
+
+
+@dataclass(frozen=True)
+class Functioning:
+    """Functioning (the WSAS) of the treated patients with a complete WSAS at baseline (the
+    episode rules' window before the first dose) and after the first dose: how many patients
+    were in each band then and at their latest measurement, and the median totals."""
+
+    instrument: str
+    patients: int
+    baseline_median: float | None
+    latest_median: float | None
+    bands: tuple[BandShift, ...]
+
+
+FUNCTIONING_INSTRUMENT = "wsas"
+
+
+def functioning(f: Filters) -> Functioning:
+    """Baseline and latest WSAS of the treated patients under ``f`` (the instrument filter does
+    not apply: functioning is shown beside whichever symptom measure is chosen)."""
+    instrument = instruments.get(FUNCTIONING_INSTRUMENT)
+    window = timedelta(days=episodes_rules.definitions().baseline_window_days.value)
+    treated = f.patients(CourseSummary.objects.all())
+    courses = dict(treated.values_list("patient_id", "first_dose_at"))
+    rows = (
+        Response.objects.filter(
+            instrument=instrument.id, complete=True, patient_id__in=treated.values("patient_id")
+        )
+        .order_by("patient_id", "completed_at")
+        .values_list("patient_id", "completed_at", "total")
+    )
+    baseline: dict[int, int] = {}
+    latest: dict[int, int] = {}
+    for patient_id, at, total in rows:
+        if total is None:  # a complete response always has one; never guess
+            continue
+        first_dose = courses[patient_id]
+        if first_dose - window <= at <= first_dose:
+            baseline[patient_id] = total
+        elif at > first_dose:
+            latest[patient_id] = total
+    both = [p for p in baseline if p in latest]
+    then, now = [baseline[p] for p in both], [latest[p] for p in both]
+    bands = tuple(
+        BandShift(
+            b.severity.replace("_", " "),
+            b.low,
+            b.high,
+            sum(1 for t in then if b.low <= t <= b.high),
+            sum(1 for t in now if b.low <= t <= b.high),
+        )
+        for b in instrument.bands
+    )
+    return Functioning(
+        instrument.abbreviation,
+        len(both),
+        float(median(then)) if then else None,
+        float(median(now)) if now else None,
+        bands,
+    )
+
+
+@dataclass(frozen=True)
 class Figures:
     filters: Filters
     outcomes: Outcomes
     retention: Retention
     sessions: Sessions
+    functioning: Functioning
 
 
 def figures(f: Filters, rules: Rules) -> Figures:
-    return Figures(f, outcome_figures(f, rules), retention(f), session_figures(f))
+    return Figures(f, outcome_figures(f, rules), retention(f), session_figures(f), functioning(f))
 
 
 def episodes(f: Filters) -> QuerySet[EpisodeSummary]:
