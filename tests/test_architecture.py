@@ -23,9 +23,9 @@ LAYERS = [
     "audit",
     "accounts",
     "patients",
+    "education",  # handouts and acknowledgements; self-report sends them, the gate reads them
     "pk",
     "measures",
-    "education",  # handouts and acknowledgements; the pre-dose gate reads them
     "screening",
     "plans",
     "supervised",

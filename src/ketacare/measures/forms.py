@@ -10,6 +10,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from ketacare.clinical import handouts as handout_texts
 from ketacare.clinical import instruments
 from ketacare.clinical.instruments import Instrument
 from ketacare.clinical.schedules import EVERY_DAYS, FOR_WEEKS
@@ -88,11 +89,33 @@ class IssueRequestForm(forms.Form):
     context = forms.ChoiceField(choices=CONTEXT_CHOICES, initial=Context.PRE_SESSION.value)
     hours_after_dose = _hours_after_dose()
 
-    def __init__(self, *args: Any, available: list[Instrument], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, available: list[Instrument], handouts: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["instruments"]
         assert isinstance(field, forms.MultipleChoiceField)
         field.choices = [(i.id, f"{i.abbreviation}: {i.name}") for i in available]
+        if handouts:  # only for a role that may give handouts out
+            self.fields["handout"] = forms.ChoiceField(
+                label="Handout to send with it",
+                required=False,
+                choices=[("", "none")]
+                + [
+                    (f"{route}:{lang}", f"{route_label} ({language})")
+                    for route, route_label in handout_texts.ROUTES.items()
+                    for lang, language in handout_texts.LANGUAGES.items()
+                ],
+                help_text="A one-time link to the handout, shown with the questionnaire link; "
+                "the patient's acknowledgement is recorded.",
+            )
+
+    def clean_handout(self) -> tuple[str, str] | None:
+        value = self.cleaned_data.get("handout") or ""
+        if not value:
+            return None
+        route, _, lang = value.partition(":")
+        return route, lang
 
 
 class CodeForm(forms.Form):

@@ -24,6 +24,8 @@ from ketacare.accounts.roles import Perm
 from ketacare.audit.models import Action
 from ketacare.audit.services import record
 from ketacare.clinical import instruments
+from ketacare.education import services as education
+from ketacare.education.services import IssuedHandout
 from ketacare.measures.models import (
     AlertFlag,
     AssessmentRequest,
@@ -50,6 +52,7 @@ class IssuedRequest:
     request: AssessmentRequest
     code: str
     token: str
+    handout: IssuedHandout | None = None
 
 
 def _check_context(context: str, hours_after_dose: Decimal | None) -> None:
@@ -316,8 +319,11 @@ def issue_request(
     context: str,
     hours_after_dose: Decimal | None = None,
     valid_hours: int | None = None,
+    handout: tuple[str, str] | None = None,
 ) -> IssuedRequest:
-    """A one-time code and link for the patient to complete ``instrument_ids`` without login."""
+    """A one-time code and link for the patient to complete ``instrument_ids`` without login;
+    with ``handout`` (route, language), a one-time link to that handout sent with it, in the same
+    transaction."""
     ids = self_report_instruments(instrument_ids)
     _check_context(context, hours_after_dose)
     hours = valid_hours or settings.KETACARE_SELF_REPORT_HOURS
@@ -341,7 +347,8 @@ def issue_request(
         patient=patient,
         new={"instruments": ids, "context": context, "expires_at": request.expires_at},
     )
-    return IssuedRequest(request, code, token)
+    sent = education.send_handout(actor, patient, *handout) if handout else None
+    return IssuedRequest(request, code, token, sent)
 
 
 class RequestUnavailable(Exception):

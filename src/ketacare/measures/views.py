@@ -104,7 +104,11 @@ def record_response(request: StaffRequest, patient_id: int, instrument_id: str) 
 @require_http_methods(["GET", "POST"])
 def issue_request(request: StaffRequest, patient_id: int) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=patient_id)
-    form = IssueRequestForm(request.POST or None, available=_self_report_instruments())
+    form = IssueRequestForm(
+        request.POST or None,
+        available=_self_report_instruments(),
+        handouts=request.user.can(Perm.EDUCATION_SEND),
+    )
     issued = None
     if request.method == "POST" and form.is_valid():
         try:
@@ -114,6 +118,7 @@ def issue_request(request: StaffRequest, patient_id: int) -> HttpResponse:
                 form.cleaned_data["instruments"],
                 context=form.cleaned_data["context"],
                 hours_after_dose=form.cleaned_data["hours_after_dose"],
+                handout=form.cleaned_data.get("handout"),
             )
         except ValidationError as exc:
             show_errors(request, exc, form)
@@ -122,11 +127,22 @@ def issue_request(request: StaffRequest, patient_id: int) -> HttpResponse:
         if issued
         else None
     )
+    handout_link = (
+        request.build_absolute_uri(reverse("education:read", args=[issued.handout.token]))
+        if issued and issued.handout
+        else None
+    )
     patients.view_patient(Actor.from_request(request), patient, "issue self-report")
     return render(
         request,
         "measures/issue.html",
-        {"form": form, "patient": patient, "issued": issued, "link": link},
+        {
+            "form": form,
+            "patient": patient,
+            "issued": issued,
+            "link": link,
+            "handout_link": handout_link,
+        },
     )
 
 
