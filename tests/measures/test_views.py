@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.messages import get_messages
 from django.test import Client
@@ -75,3 +77,18 @@ def test_the_charts_close_form_asks_for_the_models_minimum_note(
         reverse("measures:patient_measures", args=[alert.patient_id])
     )
     assert 'minlength="25"' in page.content.decode()
+
+
+def test_the_trend_names_its_sources_not_research_note_tags(
+    patient: Patient, prescriber: User
+) -> None:
+    for day, answers in ((3, [2] * 7), (1, [1] * 7)):
+        services.record_response(
+            Actor.system("t"), patient, "gad7", answers, context="ad_hoc",
+            completed_at=timezone.now() - timedelta(days=day),
+        )  # fmt: skip
+    url = reverse("measures:patient_measures", args=[patient.pk])
+    page = login(Client(), prescriber).get(url).content.decode()
+    assert "configurable default" in page
+    assert "[Issue3]" not in page
+    assert "(GK)" not in page

@@ -157,7 +157,7 @@ def test_the_plan_page_shows_the_suggestion_and_takes_the_decision(
         {"session_number": "1", "cadss_total": "3", "peak_systolic": "130", "peak_diastolic": "80"},
     )
     page = client.get(f"/plans/{plan.pk}/").content.decode()
-    assert "After session 1: increase" in page
+    assert "After session 1: one step up" in page
     assert "Accept" in page
     review = plan.reviews.get()
     response = client.post(f"/titration/{review.pk}/decide/", {"accept": "1"})

@@ -1,6 +1,6 @@
-"""``{{ text|cited }}``: a cited parameter's source as a clinician reads it in the outcome
-documents: research-note tags replaced by the names of the works they cite, ketacare's own
-choices named as its configurable default (``clinical.cohort.plain_source``)."""
+"""``{{ text|cited }}``: a cited parameter's source as a clinician reads it (the chart's trends,
+the outcome documents): research-note tags replaced by the names of the works they cite,
+ketacare's own choices named as its configurable default (``clinical.cohort.plain_source``)."""
 
 from __future__ import annotations
 
