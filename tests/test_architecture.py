@@ -313,3 +313,17 @@ def test_the_write_check_would_catch_a_view_that_saves_or_audits() -> None:
         "Patient.objects.filter(x=1).delete()",
         "record()",
     ]
+
+
+def _lacks_docstring(path: Path) -> bool:
+    text = path.read_text()
+    return len(text.splitlines()) > 20 and not ast.get_docstring(ast.parse(text))
+
+
+def test_every_module_over_20_lines_says_what_it_owns() -> None:
+    missing = [
+        str(path.relative_to(SRC))
+        for path in sorted(SRC.rglob("*.py"))
+        if "migrations" not in path.parts and _lacks_docstring(path)
+    ]
+    assert missing == []

@@ -1,3 +1,6 @@
+"""The process-note forms: writing or editing one's own note (optionally tied to one of the
+patient's therapy sessions) and an administrator's grant of access, with its reason."""
+
 from __future__ import annotations
 
 from typing import Any
