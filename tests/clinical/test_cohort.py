@@ -125,7 +125,7 @@ def test_a_tag_citing_ketacare_itself_makes_it_a_default_and_gk_is_said_in_words
 
 
 def test_the_shipped_sources_include_both_files() -> None:
-    assert {"Issue3", "CMS", "ORKA2"} <= set(cohort.sources())
+    assert {"KetacareDefault", "CMS", "ORKA2"} <= set(cohort.sources())
 
 
 # --- the data file's checks --------------------------------------------------------------------
