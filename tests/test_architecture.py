@@ -22,16 +22,19 @@ LAYERS = [
     "lib",  # the leaf of the shell: form feedback, fields, redirects, middleware, base template
     "audit",
     "accounts",
+    "clinic",  # the clinic's own settings: setting name and address, chairs, opening hours
     "patients",
     "education",  # handouts and acknowledgements; self-report sends them, the gate reads them
     "pk",
     "measures",
     "screening",
     "plans",
+    "controlled",  # the Schedule III ledger; the dosing record draws from it
     "supervised",
     "therapy",  # preparation, dosing-support and integration sessions and their notes
     "process_notes",  # private psychotherapy notes, kept apart: nothing above reads them
     "outcomes",  # reads every clinical domain: episodes, dashboard, reports, research export
+    "fhir",  # FHIR R4 export and import: reads every clinical domain except process notes
     "site",  # the roof: composes the domains; nothing imports it
 ]
 ROOF = "site"
@@ -43,15 +46,18 @@ ENTRY_POINTS = {"cli", "__main__"}
 DOMAIN_APPS = [
     "audit",
     "accounts",
+    "clinic",
     "patients",
     "measures",
     "education",
     "screening",
     "plans",
+    "controlled",
     "supervised",
     "therapy",
     "process_notes",
     "outcomes",
+    "fhir",
 ]
 DOMAIN_FILES = ["models.py", "services", "selectors.py"]
 PAGE_FILES = ["views.py", "urls.py", "forms.py"]

@@ -59,6 +59,12 @@ class Perm(StrEnum):
     EDUCATION_SEND = "education.send"  # send a handout, record one given on paper
     EDUCATION_EDIT = "education.edit"  # edit the clinic's copy of a handout (a new version)
     RESEARCH_AGREEMENT = "research.agreement"  # record a data-use agreement (admin only)
+    CLINIC_SETTINGS = "clinic.settings"  # the setting's name, address, phone, chairs, hours
+    CONTROLLED_HANDLE = "controlled.handle"  # draw and give a dose, waste, witness
+    CONTROLLED_MANAGE = "controlled.manage"  # receive, dispose, adjust, inventories, discrepancies
+    CONTROLLED_REPORT = "controlled.report"  # the ledger, dispensing record and discrepancy log
+    FHIR_EXPORT = "fhir.export"  # a patient's record or the clinic's as FHIR
+    FHIR_IMPORT = "fhir.import"  # take in measures from another system
 
 
 _EVERYONE = {Perm.PATIENT_VIEW, Perm.OWN_TOKENS, Perm.API_DOCS, Perm.CALENDAR_VIEW}
@@ -77,6 +83,7 @@ GRANTS: dict[Role, frozenset[Perm]] = {
             Perm.RESEARCH_AGREEMENT,
             Perm.PROCESS_NOTES_GRANT,
             Perm.EDUCATION_EDIT,
+            Perm.CLINIC_SETTINGS,
         }
     ),
     Role.PRESCRIBER: frozenset(
@@ -108,6 +115,11 @@ GRANTS: dict[Role, frozenset[Perm]] = {
             Perm.THERAPY_NOTES_VIEW,
             Perm.EDUCATION_SEND,
             Perm.EDUCATION_EDIT,
+            Perm.CONTROLLED_HANDLE,
+            Perm.CONTROLLED_MANAGE,
+            Perm.CONTROLLED_REPORT,
+            Perm.FHIR_EXPORT,
+            Perm.FHIR_IMPORT,
         }
     ),
     Role.NURSE: frozenset(
@@ -127,6 +139,9 @@ GRANTS: dict[Role, frozenset[Perm]] = {
             Perm.SESSION_RUN,
             Perm.THERAPY_VIEW,
             Perm.EDUCATION_SEND,
+            Perm.CONTROLLED_HANDLE,
+            Perm.CONTROLLED_REPORT,
+            Perm.FHIR_IMPORT,
         }
     ),
     Role.THERAPIST: frozenset(

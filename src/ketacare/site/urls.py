@@ -22,5 +22,8 @@ urlpatterns = [
     path("therapy/", include("ketacare.therapy.urls")),
     path("process-notes/", include("ketacare.process_notes.urls")),
     path("education/", include("ketacare.education.urls")),
+    path("clinic/", include("ketacare.clinic.urls")),
+    path("controlled/", include("ketacare.controlled.urls")),
+    path("fhir/", include("ketacare.fhir.urls")),
     path("api/v1/", api.urls),
 ]

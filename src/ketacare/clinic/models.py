@@ -1,0 +1,1 @@
+"""Clinic: its records (filled in by the issue that builds it)."""

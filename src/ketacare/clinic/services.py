@@ -1,0 +1,1 @@
+"""Clinic: the writes, each audited in its transaction."""

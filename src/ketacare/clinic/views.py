@@ -1,0 +1,1 @@
+"""Clinic: the pages."""

@@ -1,0 +1,1 @@
+"""Controlled: its records (filled in by the issue that builds it)."""

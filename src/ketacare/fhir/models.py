@@ -1,0 +1,1 @@
+"""Fhir: its records (filled in by the issue that builds it)."""

@@ -1,0 +1,1 @@
+"""Fhir: the writes, each audited in its transaction."""
