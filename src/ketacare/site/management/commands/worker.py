@@ -1,7 +1,9 @@
-"""``ketacare worker``: the long-running process that sends the reminders of due self-report
-requests, a round every ``--interval`` seconds (or one with ``--once``). It owns the loop, the
-worker's name, stopping on a signal and the start-up warning when delivery is only printed;
-claiming, sending and auditing are :mod:`ketacare.measures.reminders`'."""
+"""``ketacare worker``: the long-running process that does the clinic's background work, a round
+every ``--interval`` seconds (or one with ``--once``): it sends the reminders of due self-report
+requests (:mod:`ketacare.measures.reminders`) and builds the queued FHIR bulk exports
+(:mod:`ketacare.fhir.services.jobs`). It lives in the roof because it composes both; it owns the
+loop, the worker's name, stopping on a signal and the start-up warning when delivery is only
+printed; claiming, sending, building and auditing are those modules'."""
 
 from __future__ import annotations
 
@@ -18,9 +20,10 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 
+from ketacare.fhir.services import jobs
 from ketacare.measures import reminders
 
-logger = logging.getLogger("ketacare.measures.worker")
+logger = logging.getLogger("ketacare.worker")
 INTERVAL = (1, 3600)
 NAP = 0.2  # seconds: how quickly a sleeping worker notices SIGTERM
 
@@ -61,8 +64,9 @@ def delivery_warnings() -> list[str]:
 class Command(BaseCommand):
     help = (
         "Send the reminders of due self-report requests (email, and SMS through "
-        "KETACARE_SMS_SENDER). Run one or more; each claims a reminder before sending it, so "
-        "none is sent twice. Stops after the current round on SIGTERM or Ctrl-C."
+        "KETACARE_SMS_SENDER) and build the queued FHIR bulk exports. Run one or more; each "
+        "claims a reminder or an export before working on it, so none is done twice. Stops "
+        "after the current round on SIGTERM or Ctrl-C."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -108,6 +112,9 @@ class Command(BaseCommand):
     def _round(self, name: str) -> None:
         sent = reminders.process_due(name)
         logger.info("worker %s: %d reminder%s sent", name, sent, "" if sent == 1 else "s")
+        built = jobs.run_due(name)
+        if built:
+            logger.info("worker %s: %d FHIR export%s built", name, built, "" if built == 1 else "s")
 
     def _sleep(self, seconds: int) -> None:
         deadline = time.monotonic() + seconds

@@ -1,1 +1,0 @@
-"""Fhir: the writes, each audited in its transaction."""
