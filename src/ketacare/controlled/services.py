@@ -1,1 +1,0 @@
-"""Controlled: the writes, each audited in its transaction."""

@@ -1,0 +1,1 @@
+"""Controlled: the writes, each audited in its transaction (one module per stage)."""
