@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import itertools
 import os
-from datetime import date
+import tempfile
+from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -42,6 +44,8 @@ FAST_PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     settings.PASSWORD_HASHERS = FAST_PASSWORD_HASHERS
+    # FHIR bulk exports built during tests go to a temporary folder, never the tree's var/.
+    settings.KETACARE_FHIR_EXPORT_DIR = Path(tempfile.mkdtemp(prefix="ketacare-fhir-exports-"))
     if os.environ.get("KETACARE_REQUIRE_POSTGRES") == "1":
         engine = settings.DATABASES["default"]["ENGINE"]
         if "postgresql" not in engine:
@@ -105,11 +109,18 @@ def staff(
 
 
 def registration(**overrides: Any) -> dict[str, Any]:
+    """Rosa Delgado's registration (ROSA-001, born 1985-03-14). Another MRN under her name is
+    another person born some days later, so the duplicate check at registration does not take
+    them for her (a test of that check names the date of birth)."""
+    n = next(_mrns)
+    mrn = overrides.get("mrn", f"MRN-{n:05d}")
+    renamed = "given_name" in overrides or "family_name" in overrides
+    later = 0 if mrn == "ROSA-001" or renamed else 1 + n % 250
     data: dict[str, Any] = {
-        "mrn": f"MRN-{next(_mrns):05d}",
+        "mrn": mrn,
         "given_name": "Rosa",
         "family_name": "Delgado",
-        "date_of_birth": date(1985, 3, 14),
+        "date_of_birth": date(1985, 3, 14) + timedelta(days=later),
         "sex": "female",
         "support_person_name": "Marco Delgado",
         "support_person_phone": "+1 555 201 3344",

@@ -8,11 +8,15 @@ ketacare audit verify          check the audit hash chain (exit 1 if broken)
 ketacare instruments           list the validated instruments and their licences
 ketacare score ID --answers A  score one response (--batch FILE for JSON lines)
 ketacare measures rescore      rebuild stored scores after an instrument file changes
-ketacare worker                send due follow-up questionnaire reminders
+ketacare worker                send due questionnaire reminders, build queued FHIR exports
 ketacare screen --input FILE   eligibility screening of a case (--batch FILE for JSON lines)
 ketacare dose --route R ...    dose arithmetic with hard caps (see docs/dosing.md)
 ketacare outcomes episodes --batch FILE    treatment-course episodes from JSON lines
 ketacare outcomes durability --batch FILE  Kaplan-Meier durability of response for a cohort
+ketacare fhir export --patient MRN [--out FILE]      one patient's record as a FHIR Bundle
+ketacare fhir bulk-export --out DIR [--since ISO] [--type T,...]
+                                           the clinic's record as FHIR NDJSON and a manifest
+ketacare fhir import FILE                  take in a FHIR Bundle or NDJSON (patients, measures)
 ketacare research_export --mode M --format F --study S --out FILE --as USER [--dua REF]
                                            research export zip (audited as USER)
 """

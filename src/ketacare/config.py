@@ -156,7 +156,8 @@ SITE_FIELDS = ("name", "address", "city", "state", "zip", "phone")
 def parse_site(env: Mapping[str, str]) -> Mapping[str, str]:
     """The healthcare setting as forms (the esketamine REMS form) name it:
     ``KETACARE_SITE_NAME``, ``_ADDRESS``, ``_CITY``, ``_STATE``, ``_ZIP`` and ``_PHONE``.
-    Unset fields stay empty and a form that needs them says so."""
+    Unset fields stay empty and a form that needs them says so. Defaults only: once an
+    administrator saves the clinic settings in the app (ketacare.clinic), those are in effect."""
     site = {f: env.get(f"KETACARE_SITE_{f.upper()}", "").strip() for f in SITE_FIELDS}
     if len(site["name"]) > 200 or any(len(v) > 100 for k, v in site.items() if k != "name"):
         raise ConfigError("KETACARE_SITE_* values must be at most 100 characters (name 200)")
@@ -176,7 +177,8 @@ def parse_relapse_rule(raw: str | None) -> str:
 
 
 def parse_chairs(raw: str | None) -> tuple[str, ...]:
-    """The treatment rooms or chairs the calendar is laid out by."""
+    """The treatment rooms or chairs the calendar is laid out by, until an administrator saves
+    the clinic's own in the app (ketacare.clinic)."""
     if raw is None or raw.strip() == "":
         return ("Chair 1", "Chair 2", "Chair 3", "Chair 4")
     chairs = tuple(c.strip() for c in raw.split(","))

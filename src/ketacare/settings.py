@@ -197,6 +197,9 @@ KETACARE_SMS_SENDER = "ketacare.measures.reminders.ConsoleSmsSender"
 # validated on use (ketacare.clinical.dosing.caps_with). Defaults: clinical/data/dosing.toml.
 KETACARE_DOSE_CAPS: dict[str, object] = {}
 KETACARE_CHAIRS = list(CONFIG.chairs)
+# How many days back a treatment plan may start, to enter treatment already given (ketacare's
+# configurable default; ketacare.plans.bookings).
+KETACARE_PLAN_BACK_ENTRY_DAYS = 14
 KETACARE_SITE = dict(CONFIG.site)  # the healthcare setting, for the esketamine REMS form
 # A clinic's alarm thresholds, e.g. {"tachycardia": {"heart_rate": 120}}; validated on use
 # (ketacare.clinical.monitoring.alarm_rules). Defaults: clinical/data/monitoring.toml.
@@ -208,6 +211,10 @@ KETACARE_CRISIS_TEXT = (
 )
 # Email from KETACARE_EMAIL_URL (console:// by default: reminders are printed, not sent).
 globals().update(CONFIG.email)
+# FHIR bulk export ($export): the worker writes each job's NDJSON files here; the requester may
+# download them for this many hours, then the worker removes them.
+KETACARE_FHIR_EXPORT_DIR = CONFIG.var_dir / "fhir-exports"
+KETACARE_FHIR_EXPORT_HOURS = 24
 
 LOGGING = {
     "version": 1,

@@ -5,8 +5,9 @@ that opens a door has to be made twice to pass. A route missing from a table fai
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
-from datetime import date, time
+from datetime import date, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -58,6 +59,7 @@ PAGES: dict[str, tuple[str, set[Role]]] = {
     "measures:record": ("GET", {P, N, T}),
     "measures:issue": ("GET", {P, N, T, F}),
     "measures:close_alert": ("POST", {P}),
+    "measures:entered_in_error": ("POST", {P, N, T}),
     "measures:schedules": ("GET", {P, N, T, F}),
     "measures:stop_schedule": ("POST", {P, N, T, F}),
     "measures:record_dose": ("POST", {P, N, T}),
@@ -88,6 +90,7 @@ PAGES: dict[str, tuple[str, set[Role]]] = {
     "sessions:weight": ("POST", {P, N}),
     "sessions:confirm_bp": ("POST", {P}),
     "sessions:review_risk": ("POST", {P}),
+    "sessions:confirm_second_dose": ("POST", {P}),
     "sessions:clear": ("POST", {P, N}),
     "sessions:dose": ("POST", {P, N}),
     "sessions:end_dosing": ("POST", {P, N}),
@@ -112,6 +115,34 @@ PAGES: dict[str, tuple[str, set[Role]]] = {
     "sessions:rems_inputs": ("POST", {P, N}),
     "sessions:rems_sign": ("POST", {P, N}),
     "sessions:rems_due": ("GET", {P, N, T}),
+    # The front desk's day: everyone who sees the calendar; arrivals by the desk and clinicians.
+    "sessions:desk": ("GET", EVERYONE),
+    "sessions:arrive": ("POST", {P, N, F}),
+    "clinic:settings": ("GET", {A}),
+    # Controlled substances: nurses and prescribers handle and read the ledger; the prescriber
+    # manages the stock (receipts, inventories, disposals, adjustments, discrepancies).
+    # FHIR: a record leaves with the prescriber; records from elsewhere come in with the
+    # clinicians who chart them.
+    "fhir:export_patient": ("GET", {P}),
+    "fhir:import": ("GET", {P, N}),
+    "controlled:index": ("GET", {P, N}),
+    "controlled:setup": ("GET", {P}),
+    "controlled:receive": ("GET", {P}),
+    "controlled:inventory": ("GET", {P}),
+    "controlled:container": ("GET", {P, N}),
+    "controlled:waste": ("POST", {P, N}),
+    "controlled:count": ("POST", {P, N}),
+    "controlled:dispose": ("POST", {P}),
+    "controlled:overfill": ("POST", {P}),
+    "controlled:correct": ("POST", {P}),
+    "controlled:form_41": ("GET", {P, N}),
+    "controlled:discrepancies": ("GET", {P, N}),
+    "controlled:theft": ("POST", {P}),
+    "controlled:clock": ("POST", {P}),
+    "controlled:resolve": ("POST", {P}),
+    "controlled:record": ("GET", {P, N}),
+    "controlled:record_csv": ("GET", {P, N}),
+    "controlled:record_pdf": ("GET", {P, N}),
     # Progress reports and letters to the referring clinician: the prescriber signs the letter.
     "outcomes:report": ("GET", {P}),
     "outcomes:report_pdf": ("GET", {P}),
@@ -175,6 +206,13 @@ API_OPERATIONS: dict[str, set[Role]] = {
     "ketacare_supervised_api_active_sessions": {P, N},
     "ketacare_supervised_api_post_vitals": {P, N},
     "ketacare_supervised_api_post_discharge": {P, N},
+    # FHIR: a record or the clinic's leaves the clinic with the prescriber; measures come in
+    # with the clinicians who chart them.
+    "ketacare_fhir_api_everything": {P},
+    "ketacare_fhir_api_export_kick_off": {P},
+    "ketacare_fhir_api_export_status": {P},
+    "ketacare_fhir_api_export_file": {P},
+    "ketacare_fhir_api_import_records": {P, N},
 }
 
 ENTRY_ROWS: dict[str, dict[str, Any]] = {
@@ -228,6 +266,15 @@ def fresh_kwargs(name: str, patient: Patient, user: User) -> dict[str, int | str
             completed_at=timezone.now(),
         )
         kwargs["alert_id"] = response.alerts.get().pk
+    if "response_id" in pattern:
+        kwargs["response_id"] = measures.record_response(
+            Actor.system("t"),
+            patient,
+            "gad7",
+            [1] * 7,
+            context="ad_hoc",
+            completed_at=timezone.now(),
+        ).pk
     if "schedule_id" in pattern:
         kwargs["schedule_id"] = create_schedule(
             Actor.system("t"),
@@ -249,14 +296,19 @@ def fresh_kwargs(name: str, patient: Patient, user: User) -> dict[str, int | str
         patient.measurements.get_or_create(
             measured_on=date(2026, 1, 5), defaults={"weight_kg": Decimal("68.5")}
         )
+        # A course after the patient's last, so signing one never clashes with the next.
+        start = date(2026, 12, 7) + timedelta(days=90 * patient.plans.count())
         plan = create_plan(
             Actor.system("t"),
             patient,
-            PlanRequest("iv-racemic", date(2026, 12, 7), time(9, 0), "Chair 1"),
+            PlanRequest("iv-racemic", start, time(9, 0), "Chair 1"),
         )
         kwargs["plan_id" if "plan_id" in pattern else "session_id"] = (
             plan.pk if "plan_id" in pattern else plan.sessions.order_by("number").last().pk
         )  # type: ignore[union-attr]
+    for key in ("container_id", "entry_id", "discrepancy_id"):
+        if key in pattern:  # no such row: 403 first, an allowed role then gets 404
+            kwargs[key] = 999_999
     if "therapy_id" in pattern:  # no such row: 403 first, an allowed role then gets 404
         kwargs["therapy_id"] = 999_999
     if "alarm_id" in pattern or "event_id" in pattern:
@@ -293,10 +345,12 @@ def fresh_review(patient: Patient) -> Any:
         measured_on=date(2026, 1, 5), defaults={"weight_kg": Decimal("68.5")}
     )
     doctor = User.objects.filter(role=Role.PRESCRIBER).first()
+    # Each review its own signed plan, a course after the last one (no overlap, no clash).
+    start = date(2026, 12, 7) + timedelta(days=90 * patient.plans.count())
     plan = create_plan(
         Actor.system("t"),
         patient,
-        PlanRequest("iv-racemic", date(2026, 12, 7), time(9, 0), "Chair 1"),
+        PlanRequest("iv-racemic", start, time(9, 0), "Chair 1"),
     )
     plan = sign_plan(
         Actor(doctor, Actor.system("t").channel),
@@ -404,6 +458,7 @@ def test_every_api_operation_allows_or_refuses_each_role_as_the_table_says(
         url = "/api/v1" + path.removeprefix("/api/v1")
         url = url.replace("{patient_id}", str(patient.pk))
         url = url.replace("{session_id}", "999999")  # permission first (403), then 404
+        url = url.replace("{job_id}", str(uuid.uuid4())).replace("{resource_type}", "Patient")
         if "{item_id}" in url:
             kind = op_id.rsplit("_", 1)[1]
             row = {**ENTRY_ROWS[kind]}
@@ -429,5 +484,6 @@ def test_the_api_answers_401_without_credentials(patient: Patient) -> None:
         url = "/api/v1" + path.removeprefix("/api/v1")
         url = url.replace("{patient_id}", str(patient.pk)).replace("{item_id}", "1")
         url = url.replace("{session_id}", "1")
+        url = url.replace("{job_id}", str(uuid.uuid4())).replace("{resource_type}", "Patient")
         response = getattr(client, method.lower())(url)
         assert response.status_code == 401, f"{method} {path}"

@@ -23,17 +23,21 @@ from ketacare.accounts import services as accounts
 from ketacare.accounts.actor import Actor
 from ketacare.accounts.models import User
 from ketacare.accounts.roles import Role
-from ketacare.audit.models import Action, AuditEvent
+from ketacare.audit.models import Action, AuditEvent, Channel
+from ketacare.controlled.models import Container
+from ketacare.fhir.services import jobs as fhir_jobs
 from ketacare.measures import services as measures
 from ketacare.patients import services as patients
 from ketacare.patients.models import Patient
 from ketacare.plans.models import PlannedSession, TreatmentPlan
 from ketacare.supervised.models import Session
+from ketacare.supervised.services import administration
 from tests.accounts.test_permissions import PAGES, api_operations, named_routes
 from tests.conftest import login
+from tests.controlled import builders as controlled
 from tests.outcomes.builders import dosed, plan
 from tests.process_notes import builders as process_notes
-from tests.supervised.builders import checked_in
+from tests.supervised.builders import checked_in, cleared, stocked
 
 pytestmark = pytest.mark.django_db
 
@@ -65,6 +69,26 @@ class Scene:
     def screening_id(self) -> int:
         assert self.plan.screening_id is not None
         return self.plan.screening_id
+
+    @cached_property
+    def container(self) -> Container:
+        """A vial Rosa's session was dosed from (the gate passed, the infusion started)."""
+        nurse, prescriber = self.staff[Role.NURSE], self.staff[Role.PRESCRIBER]
+        session = cleared(self.patient, prescriber, nurse, "iv-racemic")
+        vial = stocked(session, prescriber)
+        entry = administration.DoseEntry(timezone.now(), prescriber, vial)
+        administration.record_administration(Actor(nurse, Channel.WEB), session, entry)
+        return vial
+
+    def named_device(self) -> str:
+        """A Spravato pack dispensed for Rosa, on the stock page."""
+        controlled.container(self.staff[Role.PRESCRIBER], "spravato", named_patient=self.patient)
+        return reverse("controlled:index")
+
+    def dispensing_record(self, name: str) -> str:
+        reg = self.container.registration
+        today = timezone.localdate().isoformat()
+        return reverse(name) + f"?registration={reg.pk}&start={today}&end={today}"
 
     def alert(self) -> None:
         measures.record_response(
@@ -245,6 +269,7 @@ PAGE_VISITS = [
         label="incomplete",
     ),
     Visit("sessions:rems_due", with_a_session(lambda: reverse("sessions:rems_due"))),
+    Visit("sessions:desk", with_a_session(lambda: reverse("sessions:desk")), role=Role.FRONT_DESK),
     Visit("outcomes:report", page("outcomes:report", patient_id=patient_id)),
     Visit("outcomes:report_pdf", page("outcomes:report_pdf", patient_id=patient_id)),
     Visit("outcomes:letter", page("outcomes:letter", patient_id=patient_id)),
@@ -277,6 +302,29 @@ PAGE_VISITS = [
         role=Role.THERAPIST,
     ),
     Visit("process_notes:grants", granted, role=Role.ADMIN),
+    Visit("controlled:index", lambda s: s.named_device(), role=Role.NURSE),
+    Visit(
+        "controlled:container",
+        lambda s: reverse("controlled:container", args=[s.container.pk]),
+        role=Role.NURSE,
+    ),
+    Visit("controlled:record", lambda s: s.dispensing_record("controlled:record")),
+    Visit(
+        "controlled:record_csv",
+        lambda s: s.dispensing_record("controlled:record_csv"),
+        action=Action.EXPORT,
+    ),
+    Visit(
+        "controlled:record_pdf",
+        lambda s: s.dispensing_record("controlled:record_pdf"),
+        action=Action.EXPORT,
+        role=Role.NURSE,
+    ),
+    Visit(
+        "fhir:export_patient",
+        page("fhir:export_patient", patient_id=patient_id),
+        action=Action.EXPORT,
+    ),
 ]
 
 ACTION = "POST-only action that redirects; its write is audited by its service"
@@ -299,6 +347,7 @@ PAGES_EXEMPT = {
     "measures:stop_schedule": ACTION,
     "measures:record_dose": ACTION,
     "measures:close_alert": ACTION,
+    "measures:entered_in_error": ACTION,
     "self_report:code": "the patient's own page: the code entry form",
     "self_report:link": "the patient's own link; opening it is audited (measures.open_request)",
     "self_report:form": "the patient's own questionnaire, behind their code",
@@ -310,6 +359,27 @@ PAGES_EXEMPT = {
     "education:edit": f"{NO_PATIENT}: the clinic's copy of a handout (edits audited)",
     "education:send": "POST-only: shows the new link once; the write is audited by its service",
     "education:paper": ACTION,
+    "sessions:arrive": ACTION,
+    "clinic:settings": f"{NO_PATIENT}: the setting's name, address, chairs, hours (edits audited)",
+    "fhir:import": f"{NO_PATIENT}: the upload form; an import is audited by its service",
+    "controlled:setup": f"{NO_PATIENT}: the DEA registration and the products",
+    "controlled:receive": f"{NO_PATIENT}: the receipt form",
+    "controlled:inventory": f"{NO_PATIENT}: inventories, containers and measured amounts",
+    "controlled:discrepancies": f"{NO_PATIENT}: containers, counts and the staff involved",
+    "controlled:form_41": f"{NO_PATIENT}: one destruction on site (its reading is audited)",
+    **{
+        f"controlled:{name}": ACTION
+        for name in [
+            "waste",
+            "count",
+            "dispose",
+            "overfill",
+            "correct",
+            "theft",
+            "clock",
+            "resolve",
+        ]
+    },
     "screening:run": ACTION,
     "plans:move": ACTION,
     "therapy:sign": ACTION,
@@ -341,6 +411,7 @@ PAGES_EXEMPT = {
             "weight",
             "confirm_bp",
             "review_risk",
+            "confirm_second_dose",
             "clear",
             "dose",
             "end_dosing",
@@ -373,6 +444,25 @@ API_VISITS = [
         action=Action.SEARCH,
     ),
 ]
+
+
+def fhir_export_file(s: Scene) -> str:
+    """One file of a bulk export of the clinic (Rosa in it) that the worker has built for the
+    prescriber who asked for it."""
+    actor = Actor(s.staff[Role.PRESCRIBER], Actor.system("walk").channel)
+    job = fhir_jobs.kick_off(actor, {"Patient"}, None, "walk")
+    fhir_jobs.run_due("walk")
+    return f"/api/v1/fhir/$export-file/{job.pk}/Patient.ndjson"
+
+
+API_VISITS += [
+    Visit(
+        "ketacare_fhir_api_everything",
+        lambda s: f"/api/v1/fhir/Patient/pt-{s.patient.pk}/$everything",
+        action=Action.EXPORT,
+    ),
+    Visit("ketacare_fhir_api_export_file", fhir_export_file, action=Action.EXPORT),
+]
 API_WRITE = "a write, audited by its service (its answer is what was just written)"
 API_EXEMPT = {
     "ketacare_site_api_me": f"{NO_PATIENT}: the caller's own account",
@@ -393,6 +483,11 @@ API_EXEMPT = {
     },
     "ketacare_supervised_api_post_vitals": API_WRITE,
     "ketacare_supervised_api_post_discharge": API_WRITE,
+    "ketacare_fhir_api_import_records": API_WRITE,
+    # The bulk export's kick-off and status show no patient: the worker's build and every file
+    # downloaded are audited as exports naming the patients they hold.
+    "ketacare_fhir_api_export_kick_off": f"{NO_PATIENT}: queues an export (audited as created)",
+    "ketacare_fhir_api_export_status": f"{NO_PATIENT}: the export's progress and manifest",
 }
 # The API's own pages beside its operations (named in the "api" URL namespace).
 API_PAGES_EXEMPT = {
@@ -448,7 +543,9 @@ def test_every_api_operation_is_walked_or_exempted() -> None:
     assert walked & set(API_EXEMPT) == set()
     assert {op for op, _, _ in api_operations()} == walked | set(API_EXEMPT)
     assert {op for op, method, _ in api_operations() if method == "GET"} - walked == {
-        "ketacare_site_api_me"
+        "ketacare_site_api_me",
+        "ketacare_fhir_api_export_kick_off",
+        "ketacare_fhir_api_export_status",
     }
 
 

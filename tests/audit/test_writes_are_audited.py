@@ -46,6 +46,15 @@ EXEMPT = {
     ("outcomes/summaries.py", "_refresh"): (
         "rewrites derived summary rows (episodes, courses, sessions) from the audited record"
     ),
+    ("fhir/services/jobs.py", "_claim"): (
+        "a worker's lease on a queued FHIR export (status, claimed_by, claimed_at), not patient "
+        "data; the export it builds is audited when it is done (_build)"
+    ),
+    ("fhir/services/jobs.py", "_progress"): "a FHIR export's progress text for its status URL",
+    ("fhir/services/jobs.py", "remove_expired"): (
+        "notes that an expired FHIR export's files were deleted; the export and every download "
+        "of it were audited"
+    ),
     ("measures/reminders.py", "claim"): (
         "a worker's lease on a due request (claimed_by, claimed_at), not patient data; the "
         "reminder it leads to is audited when it is delivered (_deliver)"

@@ -52,6 +52,20 @@ def server(
         pytest.fail(str(exc))
 
 
+@pytest.fixture(scope="session")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """``ketacare serve`` on the demo clinic (``ketacare demo``, logins with its password): every
+    page with realistic data, for the layout and accessibility walks and the live monitor."""
+    engine = "postgresql" if "postgresql" in settings.DATABASES["default"]["ENGINE"] else "sqlite"
+    workdir = tmp_path_factory.mktemp("demo")
+    try:
+        with fresh_database(engine, workdir) as url, serve(url, workdir) as running:
+            running.ketacare("demo")
+            yield running
+    except ServerFailed as exc:
+        pytest.fail(str(exc))
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]

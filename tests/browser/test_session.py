@@ -26,6 +26,7 @@ from ketacare.accounts.actor import Actor
 from ketacare.measures import services as measures
 from ketacare.patients import services as patients
 from tests.conftest import registration
+from tests.controlled.builders import container
 from tests.supervised.builders import first_session, signed_plan
 system = Actor.system("e2e setup")
 patient = patients.register_patient(system, registration(
@@ -34,6 +35,7 @@ weight = {{"measured_on": date(2026, 1, 5), "weight_kg": Decimal("64"),
           "height_cm": Decimal("168")}}
 patients.add_entry(system, patient, "measurements", weight)
 plan = signed_plan(patient, User.objects.get(username="prescriber"), "esketamine-nasal")
+container(User.objects.get(username="prescriber"), "spravato", lot="ESK-24017")
 for instrument, answers in (("gad7", [2] * 7), ("cssrs-screen", [0] * 7)):  # done on the kiosk
     measures.record_response(system, patient, instrument, answers, context="pre_session",
                              completed_at=timezone.now())
@@ -131,7 +133,8 @@ def test_a_nurse_runs_an_esketamine_session_from_check_in_to_discharge(
         expect(dosing).to_contain_text(f"Device {device} of 2")
         started = dosing.get_by_label("Started at").input_value()
         dosing.get_by_label("Ended at").fill(started)
-        dosing.get_by_label("Lot number").fill("ESK-24017")
+        pack = dosing.locator("option", has_text="ESK-24017").first.get_attribute("value")
+        dosing.get_by_label("Drawn from (bottle, lot)").select_option(pack)
         dosing.get_by_label("Verified by").select_option(index=1)
         dosing.get_by_label("Verifier's password").fill(PASSWORD)
         dosing.get_by_role("button", name=f"Record device {device}").click()

@@ -124,6 +124,25 @@ def test_a_tag_citing_ketacare_itself_makes_it_a_default_and_gk_is_said_in_words
     )
 
 
+def test_an_issue_tag_from_an_older_record_still_reads_as_ketacares_default() -> None:
+    plain = cohort.plain_source("[Issue6]; every 10-15 min [S1]", {"S1": "Riva-Posse 2018"})
+    assert plain == cohort.PlainSource(
+        "ketacare's configurable default: every 10-15 min", ("Riva-Posse 2018",)
+    )
+
+
+def test_an_older_records_pointer_into_the_research_notes_is_left_out() -> None:
+    old = "pause, escalate [S1]; trials counted SBP >180 as transient hypertension (notes 2.4, [S])"
+    plain = cohort.plain_source(old, CITED)
+    assert plain.text == "pause, escalate; trials counted SBP >180 as transient hypertension"
+
+
+def test_a_source_that_is_only_tags_leaves_no_stray_punctuation() -> None:
+    assert cohort.plain_source("[S1]; [S1]", CITED).text == ""
+    own = cohort.plain_source("[KetacareDefault]", {"KetacareDefault": "ketacare's choice"})
+    assert own == cohort.PlainSource("ketacare's configurable default", ())
+
+
 def test_the_shipped_sources_include_both_files() -> None:
     assert {"KetacareDefault", "CMS", "ORKA2"} <= set(cohort.sources())
 

@@ -73,7 +73,7 @@ def test_every_number_in_the_data_file_cites_a_known_source() -> None:
         tags = [part.split("]")[0] for part in source.split("[")[1:]]
         assert tags, source
         assert set(tags) <= keys, source
-    assert "ketacare default caps (issue 5)" in data["sources"]["Issue5"]
+    assert data["sources"]["KetacareDefault"].startswith("ketacare's configurable default caps")
 
 
 # --- ideal and dosing weight --------------------------------------------------------------------
@@ -448,3 +448,10 @@ def test_the_rate_is_bag_over_minutes_times_60(bag: Decimal, minutes: Decimal) -
     result = compute_dose("iv", mg_per_kg="0.5", weight_kg=70, bag_ml=bag, minutes=minutes)
     assert result.rate_ml_per_h is not None
     assert abs(result.rate_ml_per_h - bag / minutes * 60) <= D("0.05")
+
+
+def test_every_route_has_words_for_the_page() -> None:
+    from ketacare.clinical.dosing import ROUTE_LABELS, Route
+
+    assert set(ROUTE_LABELS) == set(Route)
+    assert ROUTE_LABELS[Route.ESKETAMINE] == "esketamine nasal spray"

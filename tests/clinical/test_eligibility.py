@@ -527,3 +527,10 @@ def test_the_case_takes_its_vital_sign_ranges_from_the_monitoring_data() -> None
 
     assert RANGES["bp_systolic"] == monitoring.plausible_range("systolic")
     assert RANGES["spo2"] == monitoring.plausible_range("spo2")
+
+
+def test_every_drug_class_has_words_for_the_page() -> None:
+    labels = el.drug_class_labels()
+    assert set(labels) == set(el.DRUG_CLASSES)
+    assert labels["sedative_hypnotic"] == "non-benzodiazepine sedative hypnotic"
+    assert labels["maoi"] == "monoamine oxidase inhibitor"

@@ -28,6 +28,8 @@ from ketacare.clinical.monitoring import (
     alarms_for,
     check_vitals,
     data,
+    field_label,
+    in_words,
     next_due,
     plausible_range,
     predose_bp,
@@ -129,7 +131,8 @@ def test_a_value_at_the_plausible_edge_is_accepted_and_one_beyond_is_refused(
     assert exc.value.field == field
     assert exc.value.allowed == f"{low}-{high}"
     value = getattr(outside, field)
-    assert str(exc.value).startswith(f"{field} {value} is outside {low}-{high} ")
+    assert str(exc.value).startswith(f"{field_label(field)} {value} is outside {low}-{high} ")
+    assert "_" not in str(exc.value)
     assert isinstance(exc.value, ValueError)
 
 
@@ -155,7 +158,9 @@ def test_the_first_implausible_field_is_the_one_named() -> None:
 
 
 def test_a_diastolic_equal_to_the_systolic_is_refused_naming_the_diastolic() -> None:
-    with pytest.raises(ImplausibleVitals, match="diastolic 120 must be below systolic 120") as exc:
+    with pytest.raises(
+        ImplausibleVitals, match="diastolic BP 120 must be below systolic BP 120"
+    ) as exc:
         check_vitals(vitals(systolic=120, diastolic=120))
     assert exc.value.field == "diastolic"
     assert exc.value.allowed == "below systolic (120)"
@@ -658,3 +663,34 @@ def test_an_alarm_override_that_is_not_a_mapping_of_thresholds_is_refused(
     with pytest.raises(InvalidAlarmOverride, match="needs thresholds by field") as exc:
         alarm_rules({"tachycardia": thresholds})  # type: ignore[dict-item]
     assert exc.value.field == "tachycardia"
+
+
+def test_an_alarm_rule_reads_in_words_on_the_page() -> None:
+    assert in_words("heart_rate > 130 or spo2 < 92") == "heart rate > 130 or SpO2 < 92"
+    assert in_words("systolic >= 180 or diastolic >= 110") == (
+        "systolic BP >= 180 or diastolic BP >= 110"
+    )
+    assert {field_label(f) for f in FIELDS} == {
+        "systolic BP",
+        "diastolic BP",
+        "heart rate",
+        "SpO2",
+        "respiratory rate",
+    }
+
+
+def test_before_discharge_counts_from_the_end_of_dosing_within_its_window() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from ketacare.clinical import monitoring
+
+    ended = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
+    assert monitoring.before_discharge_window(None, ended) is None  # still dosing
+    assert monitoring.before_discharge_window(ended, ended - timedelta(minutes=1)) is None
+    soon = ended + timedelta(minutes=5)
+    assert monitoring.before_discharge_window(ended, soon) == (ended, soon)
+    later = ended + timedelta(minutes=60)
+    assert monitoring.before_discharge_window(ended, later) == (
+        later - timedelta(minutes=15),
+        later,
+    )

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from ketacare.clinical.monitoring import TimePoint, Vitals, alarm_rules, alarms_for
 from ketacare.clinical.session import (
     DISCHARGE_CODES,
+    DISCHARGE_LABELS,
     TERMINAL,
     DischargeFacts,
     GateFacts,
@@ -434,6 +435,17 @@ def test_the_blood_pressure_items_show_the_reading_and_the_limit() -> None:
     )
 
 
+def test_a_second_dose_on_one_day_waits_for_a_prescribers_decision() -> None:
+    earlier = replace(READY, dosed_earlier_today="session 1 at 09:40")
+    (item,) = gate_items(earlier)
+    assert item == GateItem(
+        "second_dose",
+        "The patient was already dosed today (session 1 at 09:40): "
+        "a prescriber must decide on a second dose.",
+    )
+    assert gate_items(replace(earlier, second_dose_confirmed=True)) == []
+
+
 def test_the_measures_item_names_the_missing_instruments() -> None:
     (item,) = gate_items(replace(READY, missing_measures=("GAD-7", "PHQ-9")))
     assert item.message == "Pre-session measures not completed today: GAD-7, PHQ-9."
@@ -528,6 +540,12 @@ def test_the_discharge_codes_are_those_of_issue_6_in_order() -> None:
         "dissociation",
         "escort_absent",
     )
+
+
+def test_every_discharge_criterion_has_words_for_the_page() -> None:
+    assert Unmet("escort_absent", "The escort is not here yet.").label == "Escort not here"
+    assert all(label and "_" not in label for label in DISCHARGE_LABELS.values())
+    assert tuple(DISCHARGE_LABELS) == DISCHARGE_CODES
 
 
 def test_a_patient_who_meets_every_criterion_may_leave() -> None:
@@ -705,3 +723,10 @@ def test_the_education_item_says_what_to_do() -> None:
     (item,) = gate_items(replace(READY, education_acknowledged=False))
     assert item.message.startswith("Education handout not acknowledged")
     assert not item.blocks
+
+
+def test_a_state_reads_as_words_in_a_sentence() -> None:
+    from ketacare.clinical.session import state_label
+
+    assert state_label("ready_for_discharge") == "ready for discharge"
+    assert state_label(State.CHECKED_IN) == "checked in"

@@ -19,9 +19,16 @@ from ketacare.education import selectors, services
 from ketacare.education.models import HandoutDelivery, Method
 from ketacare.patients.models import Patient
 from ketacare.supervised import selectors as sessions
-from ketacare.supervised.services import gate
+from ketacare.supervised.services import gate, lifecycle
 from tests.conftest import login
-from tests.supervised.builders import act, checked_in, dosed, first_session, signed_plan
+from tests.supervised.builders import (
+    act,
+    checked_in,
+    dosed,
+    first_session,
+    next_session_today,
+    signed_plan,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -230,15 +237,20 @@ def test_a_second_session_of_the_same_route_does_not_ask_again(
     patient: Patient, prescriber: User, nurse: User
 ) -> None:
     first = dosed(patient, prescriber, nurse, "iv-racemic")
+    lifecycle.abort(act(nurse), first, "Stopped early: the patient felt unwell")
     HandoutDelivery.objects.all().delete()
-    second = gate.check_in(act(nurse), first.plan.sessions.get(number=2))
+    second = next_session_today(first, nurse, prescriber)
     assert sessions.gate_facts(second).education_acknowledged is None
 
 
 def test_a_first_session_of_a_new_route_asks_again(
     patient: Patient, prescriber: User, nurse: User
 ) -> None:
-    dosed(patient, prescriber, nurse, "iv-racemic")
-    plan = signed_plan(patient, prescriber, "esketamine-nasal")
+    first = dosed(patient, prescriber, nurse, "iv-racemic")
+    lifecycle.abort(act(nurse), first, "Stopped early: the patient felt unwell")
+    reason = "Switching to esketamine after the IV course was stopped"
+    plan = signed_plan(
+        patient, prescriber, "esketamine-nasal", overlap_reason=reason, chair="Chair 4"
+    )
     session = gate.check_in(act(nurse), first_session(plan))
     assert sessions.gate_facts(session).education_acknowledged is False

@@ -50,7 +50,7 @@ def test_the_wsas_sits_under_functioning_right_after_the_primary_symptom_trend(
     functioning = page.split('id="functioning"')[1].split("</section>")[0]
     assert '<h3 id="functioning-heading">Functioning</h3>' in functioning
     assert "<td>12</td>" in functioning
-    assert "0-9 subclinical; 10-20 significant_impairment; 21-40 moderately_severe" in functioning
+    assert "0-9 subclinical; 10-20 significant impairment; 21-40 moderately severe" in functioning
     assert "Mundt 2002" in functioning
 
 

@@ -17,11 +17,11 @@ from ketacare.accounts.actor import Actor
 from ketacare.audit.models import AuditEvent
 from ketacare.audit.selectors import verify_chain
 from ketacare.measures import reminders, services
-from ketacare.measures.management.commands import worker
 from ketacare.measures.models import AssessmentRequest
 from ketacare.measures.reminders import STALE, ConsoleSmsSender, claim, process_due
 from ketacare.measures.schedules import create_schedule, deactivate_schedule
 from ketacare.patients.models import Patient
+from ketacare.site.management.commands import worker
 from tests.conftest import build_patient
 
 pytestmark = pytest.mark.django_db
@@ -290,7 +290,7 @@ def test_worker_once_runs_one_round_and_logs_the_count(
     rita: Patient, caplog: pytest.LogCaptureFixture
 ) -> None:
     due(rita, timezone.now())
-    with caplog.at_level(logging.INFO, logger="ketacare.measures.worker"):
+    with caplog.at_level(logging.INFO, logger="ketacare.worker"):
         call_command("worker", "--once", "--id", "front-1")
     assert caplog.messages == ["worker front-1: 1 reminder sent"]
     assert AssessmentRequest.objects.get().claimed_by == "front-1"
@@ -334,7 +334,7 @@ def test_worker_keeps_going_after_a_failed_round_and_stops_on_sigterm(
     # Outside a test's transaction the worker drops stale connections before each round.
     monkeypatch.setattr(worker, "close_old_connections", lambda: reconnects.append(True))
     before = signal.getsignal(signal.SIGTERM)
-    with caplog.at_level(logging.INFO, logger="ketacare.measures.worker"):
+    with caplog.at_level(logging.INFO, logger="ketacare.worker"):
         call_command("worker", "--interval", "1", "--id", "loop")
     assert rounds == ["loop", "loop"]
     assert reconnects == [True, True]
@@ -348,7 +348,7 @@ def test_worker_keeps_going_after_a_failed_round_and_stops_on_sigterm(
 
 
 def test_the_worker_warns_when_reminders_would_only_be_printed(settings: Any) -> None:
-    from ketacare.measures.management.commands.worker import delivery_warnings
+    from ketacare.site.management.commands.worker import delivery_warnings
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
     settings.KETACARE_SMS_SENDER = "ketacare.measures.reminders.ConsoleSmsSender"

@@ -80,4 +80,5 @@ def test_the_dashboard_view_is_audited_with_the_patients_it_shows(
     )
     login(Client(), prescriber).get("/dashboard/")  # type: ignore[arg-type]
     event = AuditEvent.objects.get(entity_type="dashboard")
-    assert event.new_values == {"alerts": [patient.mrn], "overdue": []}
+    # The open safety alert is also a decision waiting for the prescriber: both name the patient.
+    assert event.new_values == {"alerts": [patient.mrn], "overdue": [], "waiting": [patient.mrn]}

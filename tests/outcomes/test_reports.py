@@ -29,7 +29,7 @@ from ketacare.plans.models import TreatmentPlan
 from ketacare.supervised.models import Session
 from ketacare.supervised.services import administration, gate, lifecycle, observations
 from tests.conftest import login
-from tests.supervised.builders import NORMAL, act, pass_gate, shift, signed_plan
+from tests.supervised.builders import NORMAL, act, pass_gate, shift, signed_plan, stocked
 
 pytestmark = pytest.mark.django_db
 
@@ -67,6 +67,9 @@ def answered(
     )
 
 
+BACK_ENTERED = "Run today and moved into the past for this report"
+
+
 def held(
     plan: TreatmentPlan,
     number: int,
@@ -79,14 +82,17 @@ def held(
     devices), then moved ``days_ago`` days into the past with the measures its gate recorded;
     ``adverse`` events begin 20 minutes after the first device."""
     mark = timezone.now()
-    session = gate.check_in(act(nurse), plan.sessions.get(number=number))
+    session = gate.check_in(
+        act(nurse), plan.sessions.get(number=number), wrong_day_reason=BACK_ENTERED
+    )
     session = gate.clear(act(nurse), pass_gate(session, nurse))
     now = timezone.now()
+    pack = stocked(session, prescriber)
     for device in range(1, (session.devices or 0) + 1):
         entry = administration.DoseEntry(
             started_at=now,
             ended_at=now,
-            lot_number="LOT-E1",
+            container=pack,
             verified_by=prescriber,
             device_number=device,
         )

@@ -131,7 +131,8 @@ def test_a_review_needs_a_baseline_and_a_signed_plan(patient: Patient, prescribe
     draft = services.create_plan(
         actor(prescriber),
         patient,
-        services.PlanRequest("iv-racemic", date(2026, 12, 7), time(9, 0), "Chair 1"),
+        services.PlanRequest("iv-racemic", date(2026, 12, 7), time(9, 0), "Chair 3"),
+        overlap_reason="A draft alongside the signed plan, for this test",
     )
     with pytest.raises(ValidationError, match="Only a signed plan"):
         titration.review(

@@ -192,9 +192,9 @@ def test_a_diastolic_at_or_above_the_systolic_gets_422_on_diastolic(
     session: Session, monitor: Client
 ) -> None:
     response = post(monitor, vitals_url(session), reading(systolic=120, diastolic=120))
-    assert errors(response) == {"diastolic": "diastolic 120 must be below systolic 120."}
+    assert errors(response) == {"diastolic": "diastolic BP 120 must be below systolic BP 120."}
     assert (
-        "below systolic 100"
+        "below systolic BP 100"
         in errors(post(monitor, vitals_url(session), reading(systolic=100, diastolic=130)))[
             "diastolic"
         ]
@@ -428,13 +428,13 @@ def test_a_second_discharge_is_refused(
     lifecycle.escort_arrived(act(nurse), session)
     assert post(monitor, discharge_url(session)).status_code == 200
     again = post(monitor, discharge_url(session))
-    assert "discharged session cannot be discharged" in errors(again)["state"]
+    assert "is discharged; it cannot be discharged now" in errors(again)["state"]
     assert Transition.objects.filter(session=session, to_state="discharged").count() == 1
 
 
 def test_a_session_still_dosing_cannot_be_discharged(session: Session, monitor: Client) -> None:
     assert (
-        "dosing session cannot be discharged"
+        "is dosing; it cannot be discharged now"
         in errors(post(monitor, discharge_url(session)))["state"]
     )
     assert Session.objects.get(pk=session.pk).state == "dosing"

@@ -34,3 +34,15 @@ def test_a_weight_the_chart_would_refuse_is_refused_at_the_gate() -> None:
     assert WeightForm({"weight_kg": high}).is_valid()
     assert not WeightForm({"weight_kg": low - 1}).is_valid()
     assert not WeightForm({"weight_kg": high + 1}).is_valid()
+
+
+@pytest.mark.parametrize(
+    ("typed", "words"), [("1899-12-31T09:00", "1900"), ("2999-01-01T09:00", "future")]
+)
+def test_a_session_time_before_1900_or_in_the_future_is_refused_naming_the_field(
+    typed: str, words: str
+) -> None:
+    reading = {"systolic": 120, "diastolic": 80, "heart_rate": 70, "spo2": 98}
+    form = VitalsForm({**reading, "taken_at": typed})
+    assert not form.is_valid()
+    assert words in form.errors["taken_at"][0]

@@ -31,8 +31,10 @@ from tests.supervised.builders import (
     NORMAL,
     act,
     dosed,
+    next_session_today,
     pass_gate,
     shift,
+    stocked,
 )
 
 pytestmark = pytest.mark.django_db
@@ -375,21 +377,23 @@ def test_concomitant_medications_are_answered_from_the_chart_by_drug_class(
     assert got["opioids"] == "Yes"
     assert not field(session, "opioids").required
     assert field(session, "benzodiazepines").source == "chart medications: lorazepam"
-    assert field(session, "maois").source == "none of the 5 chart medication(s) is in class maoi"
+    none = "none of the 5 chart medication(s) is a monoamine oxidase inhibitor"
+    assert field(session, "maois").source == none
 
 
 def test_a_later_session_is_not_the_first_treatment(
     patient: Patient, prescriber: User, nurse: User
 ) -> None:
     first = discharged(patient, prescriber, nurse)
-    second = gate.check_in(act(nurse), first.plan.sessions.get(number=2))
+    second = next_session_today(first, nurse, prescriber)
     second = gate.clear(act(nurse), pass_gate(second, nurse))
     now = timezone.now()
+    pack = stocked(second, prescriber, "LOT-E2")
     for n in (1, 2):
         entry = administration.DoseEntry(
             started_at=now,
             ended_at=now,
-            lot_number="LOT-E2",
+            container=pack,
             verified_by=prescriber,
             device_number=n,
         )
@@ -410,11 +414,12 @@ def test_vitals_above_140_90_are_acceptable_before_dosing_only_when_a_prescriber
     gate.confirm_bp(act(prescriber), session, "Anxious on arrival; repeat BP trending down")
     session = gate.clear(act(nurse), session)
     now = timezone.now()
+    pack = stocked(session, prescriber, "LOT-E3")
     for n in (1, 2):
         entry = administration.DoseEntry(
             started_at=now,
             ended_at=now,
-            lot_number="LOT-E3",
+            container=pack,
             verified_by=prescriber,
             device_number=n,
         )
@@ -443,7 +448,7 @@ def test_signing_is_refused_naming_every_missing_field(
         messages = refused(lambda: rems.sign_rems_form(act(nurse), session))
     assert messages == [
         "Missing: Patient enrolled in the SPRAVATO REMS (answer on this form).",
-        "Missing: Healthcare setting ZIP (set KETACARE_SITE_ZIP).",
+        "Missing: Healthcare setting ZIP (an administrator sets it in Clinic settings).",
         "Missing: REMS evaluation question: without the 2-hour minimum, ready to leave after "
         "(minutes from the start of administration) (answer on this form).",
     ]
@@ -553,7 +558,7 @@ def test_the_page_highlights_missing_fields_and_lists_them_by_the_sign_button(
     assert response.status_code == 200
     html = response.content.decode()
     assert '<tr class="missing" id="field-setting_zip">' in html
-    assert "Healthcare setting ZIP (set KETACARE_SITE_ZIP)" in html
+    assert "Healthcare setting ZIP (an administrator sets it in Clinic settings)" in html
     assert f'action="/sessions/{session.pk}/rems/sign/"' in html
     assert "<script" not in html.split("</head>")[1]  # the CSP forbids inline scripts
     assert "style=" not in html
@@ -590,7 +595,10 @@ def test_signing_an_incomplete_form_through_the_page_names_the_missing_fields(
     session = discharged(patient, prescriber, nurse)
     response = login(Client(), nurse).post(reverse("sessions:rems_sign", args=[session.pk]))
     assert response.status_code == 400
-    assert b"Missing: Healthcare setting name (set KETACARE_SITE_NAME)." in response.content
+    assert (
+        b"Missing: Healthcare setting name (an administrator sets it in Clinic settings)."
+        in response.content
+    )
 
 
 @with_site

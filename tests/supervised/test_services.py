@@ -47,6 +47,7 @@ from tests.supervised.builders import (
     pass_gate,
     shift,
     signed_plan,
+    stocked,
 )
 
 pytestmark = pytest.mark.django_db
@@ -189,7 +190,7 @@ def test_illegal_transitions_are_refused_and_leave_no_trace(
     assert "cannot become ready_for_discharge" in refused(
         "state", lambda: lifecycle.mark_ready(act(nurse), session)
     )
-    entry = administration.DoseEntry(started_at=now, lot_number="LOT-1", verified_by=prescriber)
+    entry = administration.DoseEntry(started_at=now, container=None, verified_by=prescriber)
     assert "gate" in refused(
         "state", lambda: administration.record_administration(act(nurse), session, entry)
     )
@@ -561,13 +562,12 @@ def test_the_pre_dose_checks_close_once_the_gate_is_passed(
 def test_an_iv_dose_is_recorded_with_its_lot_vial_times_and_two_clinicians(
     patient: Patient, prescriber: User, nurse: User
 ) -> None:
-    session = shift(cleared(patient, prescriber, nurse), 10)
-    start = timezone.now() - timedelta(minutes=5)
+    session = shift(cleared(patient, prescriber, nurse), 45)
+    start = timezone.now() - timedelta(minutes=40)  # the planned 40-minute infusion
     entry = administration.DoseEntry(
         started_at=start,
-        lot_number=" LOT-K42 ",
+        container=stocked(session, prescriber, " LOT-K42 "),
         verified_by=prescriber,
-        concentration_mg_per_ml=Decimal("10"),
     )
     administration.record_administration(act(nurse), session, entry)
     session = fresh(session)
@@ -594,7 +594,7 @@ def test_an_iv_dose_is_recorded_with_its_lot_vial_times_and_two_clinicians(
 def test_ending_dosing_is_audited_with_the_end_it_records(
     patient: Patient, prescriber: User, nurse: User
 ) -> None:
-    session = dosed(patient, prescriber, nurse)  # IV: the infusion started, not yet ended
+    session = shift(dosed(patient, prescriber, nurse), 40)  # IV: the infusion, not yet ended
     (row,) = session.administrations.all()
     end = timezone.now()
     administration.end_dosing(act(nurse), session, end)
@@ -618,7 +618,9 @@ def test_a_dose_needs_a_second_clinician_to_verify_it(
 ) -> None:
     session = cleared(patient, prescriber, nurse)
     by = {"nurse": nurse, "therapist": therapist, "clerk": clerk}[verifier]
-    entry = administration.DoseEntry(started_at=timezone.now(), lot_number="LOT-1", verified_by=by)
+    entry = administration.DoseEntry(
+        started_at=timezone.now(), container=stocked(session, prescriber), verified_by=by
+    )
     assert "second clinician" in refused(
         "verified_by", lambda: administration.record_administration(act(nurse), session, entry)
     )
@@ -631,25 +633,27 @@ def test_a_prescriber_may_dose_with_a_nurse_verifying(
 ) -> None:
     session = cleared(patient, prescriber, nurse)
     entry = administration.DoseEntry(
-        started_at=timezone.now(), lot_number="LOT-1", verified_by=nurse
+        started_at=timezone.now(), container=stocked(session, prescriber), verified_by=nurse
     )
     administration.record_administration(act(prescriber), session, entry)
     row = fresh(session).administrations.get()
     assert (row.administered_by, row.verified_by) == (prescriber, nurse)
 
 
-def test_a_dose_needs_a_lot_number_and_sensible_times(
+def test_a_dose_needs_a_container_and_sensible_times(
     patient: Patient, prescriber: User, nurse: User
 ) -> None:
     session = cleared(patient, prescriber, nurse)
     now, checked_in_at = timezone.now(), session.checked_in_at
     assert checked_in_at is not None
-    entry = administration.DoseEntry(started_at=now, lot_number="LOT-1", verified_by=prescriber)
+    entry = administration.DoseEntry(
+        started_at=now, container=stocked(session, prescriber), verified_by=prescriber
+    )
 
     def dose(**changes: Any) -> object:
         return administration.record_administration(act(nurse), session, replace(entry, **changes))
 
-    assert "lot number" in refused("lot_number", lambda: dose(lot_number="  "))
+    assert "container" in refused("container", lambda: dose(container=None))
     refused("started_at", lambda: dose(started_at=now + timedelta(minutes=5)))
     refused("ended_at", lambda: dose(ended_at=now - timedelta(minutes=1)))
     before_check_in = checked_in_at - timedelta(minutes=5)
@@ -664,12 +668,13 @@ def test_esketamine_devices_are_recorded_in_order_each_with_its_end_time(
     session = shift(cleared(patient, prescriber, nurse, ESKETAMINE), 10)
     assert session.dose_mg == Decimal("56.0")  # two 28 mg devices
     t0 = timezone.now() - timedelta(minutes=8)
+    pack = stocked(session, prescriber)
 
     def device(n: int, start: timedelta, end: timedelta | None) -> object:
         entry = administration.DoseEntry(
             started_at=t0 + start,
             ended_at=t0 + end if end is not None else None,
-            lot_number="LOT-E1",
+            container=pack,
             verified_by=prescriber,
             device_number=n,
         )
@@ -680,8 +685,8 @@ def test_esketamine_devices_are_recorded_in_order_each_with_its_end_time(
     assert "second spray" in refused("ended_at", lambda: device(1, 0 * m, None))
     device(1, 0 * m, 1 * m)
     assert fresh(session).state == State.DOSING
-    assert "every device" in refused(
-        "device_number", lambda: administration.end_dosing(act(nurse), session, timezone.now())
+    assert "1 of 2 devices (28 of 56 mg) are recorded" in refused(
+        "given_reason", lambda: administration.end_dosing(act(nurse), session, timezone.now())
     )
     assert "after the previous one" in refused("started_at", lambda: device(2, 0 * m, 2 * m))
     device(2, 6 * m, 7 * m)
@@ -717,7 +722,9 @@ def test_the_first_dose_requests_the_post_session_measures_at_1_4_and_24_hours(
     session = cleared(patient, prescriber, nurse)
     assert not AssessmentRequest.objects.filter(patient=patient).exists()
     start = timezone.now()
-    entry = administration.DoseEntry(started_at=start, lot_number="LOT-1", verified_by=prescriber)
+    entry = administration.DoseEntry(
+        started_at=start, container=stocked(session, prescriber), verified_by=prescriber
+    )
     administration.record_administration(act(nurse), session, entry)
     (schedule,) = Schedule.objects.filter(patient=patient)
     assert schedule.instruments == ["gad7"]
@@ -726,7 +733,7 @@ def test_the_first_dose_requests_the_post_session_measures_at_1_4_and_24_hours(
         (Decimal(f"{h}.0"), start + timedelta(hours=h)) for h in (1, 4, 24)
     ]
     assert {tuple(r.instruments) for r in AssessmentRequest.objects.all()} == {("gad7",)}
-    administration.end_dosing(act(nurse), session, timezone.now())
+    administration.end_dosing(act(nurse), shift(session, 40), timezone.now())
     assert len(post_session_requests(patient)) == 3
 
 
@@ -795,7 +802,7 @@ def test_a_plan_measured_by_a_clinician_rated_scale_still_records_its_first_dose
         )
     session = gate.clear(actor, session)
     entry = administration.DoseEntry(
-        started_at=timezone.now(), lot_number="LOT-1", verified_by=prescriber
+        started_at=timezone.now(), container=stocked(session, prescriber), verified_by=prescriber
     )
     administration.record_administration(actor, session, entry)
     session = fresh(session)
@@ -955,11 +962,12 @@ def test_ratings_are_responses_of_the_session_pre_session_before_dosing_and_post
 def dosed_from(session: Session, prescriber: User, nurse: User) -> Session:
     """Dose a cleared esketamine session now, every device, and end dosing."""
     now = timezone.now()
+    pack = stocked(session, prescriber)
     for n in (1, 2):
         entry = administration.DoseEntry(
             started_at=now,
             ended_at=now,
-            lot_number="LOT-E1",
+            container=pack,
             verified_by=prescriber,
             device_number=n,
         )

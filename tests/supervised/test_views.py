@@ -10,9 +10,18 @@ from ketacare.audit.models import AuditEvent
 from ketacare.clinical import monitoring
 from ketacare.patients.models import Patient
 from ketacare.supervised.models import Session
-from ketacare.supervised.services import administration, gate, lifecycle, observations
+from ketacare.supervised.services import administration, lifecycle, observations
 from tests.conftest import login
-from tests.supervised.builders import act, checked_in, dosed, first_session, shift, signed_plan
+from tests.supervised.builders import (
+    act,
+    checked_in,
+    dosed,
+    first_session,
+    next_session_today,
+    shift,
+    signed_plan,
+    stocked,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -187,7 +196,8 @@ def test_the_gate_lists_medication_changes_since_the_previous_session(
         "medications",
         {"name": "buspirone", "dose_amount": 10, "dose_unit": "mg", "frequency": "twice daily"},
     )
-    second = gate.check_in(act(nurse), first.plan.sessions.get(number=2))
+    lifecycle.abort(act(nurse), first, "Infusion stopped: cannula tissued")
+    second = next_session_today(first, nurse, prescriber)
     page = login(Client(), nurse).get(reverse("sessions:detail", args=[second.pk])).content
     assert b"added buspirone 10 mg twice daily" in page
     assert b"removed sertraline" in page
@@ -205,7 +215,7 @@ def test_the_pre_dose_reading_stays_pre_dose_when_the_dose_time_is_entered_to_th
     reading = session.vitals.get()
     entry = administration.DoseEntry(
         started_at=reading.taken_at - timedelta(seconds=30),  # "10:12" typed for a 10:12:40 reading
-        lot_number="LOT-K42",
+        container=stocked(session, prescriber),
         verified_by=prescriber,
     )
     session = administration.record_administration(act(nurse), session, entry)
@@ -234,9 +244,12 @@ def test_a_rating_left_unchosen_is_refused_not_recorded_as_zero(
     page = client.get(reverse("sessions:detail", args=[session.pk])).content.decode()
     assert '<option value="" selected>choose</option>' in page
     response = client.post(
-        reverse("sessions:rate", args=[session.pk, "moaas"]), {"moaas-item_1": ""}, follow=True
+        reverse("sessions:rate", args=[session.pk, "moaas"]), {"moaas-item_1": ""}
     )
-    assert b"Responsiveness: This field is required." in response.content
+    assert response.status_code == 400  # the page again, the error beside the rating form
+    assert b'<p class="error" id="id_moaas-item_1-error">This field is required.</p>' in (
+        response.content
+    )
     assert not session.responses.filter(instrument="moaas").exists()
 
 
@@ -260,9 +273,12 @@ def test_an_escort_phone_that_is_not_a_phone_number_is_refused_and_nothing_saved
     response = login(Client(), nurse).post(
         reverse("sessions:gate", args=[session.pk]),
         {"escort_name": "Marco", "escort_phone": "call him", "fasting_confirmed": "on"},
-        follow=True,
     )
-    assert b"Escort phone: Enter a phone number" in response.content
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert 'id="id_escort_phone-error">Enter a phone number' in page  # beside the field
+    assert 'value="call him"' in page  # what was typed is kept
+    assert "None:" not in page
     session = Session.objects.get(pk=session.pk)
     assert (session.escort_phone, session.fasting_confirmed) == ("+1 555 201 3344", False)
 
@@ -306,7 +322,7 @@ def test_a_measure_entered_from_the_gate_returns_there_and_nowhere_else(
     response = login(Client(), nurse).post(
         f"{url}?context=pre_session&next={next_to}",
         {
-            **{f"item_{n}": "1" for n in range(1, 8)},
+            **{f"gad7__{n}": "1" for n in range(1, 8)},
             "context": "pre_session",
             "completed_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
         },
@@ -314,3 +330,63 @@ def test_a_measure_entered_from_the_gate_returns_there_and_nowhere_else(
     chart = f"{reverse('patients:chart', args=[patient.pk])}#measures"
     assert response.status_code == 302
     assert response["Location"] == (next_to if site else chart)
+
+
+def test_a_refused_action_shows_its_error_beside_its_own_form(
+    patient: Patient, prescriber: User, nurse: User
+) -> None:
+    session = dosed(patient, prescriber, nurse, "esketamine-nasal")  # observed, not long enough
+    response = login(Client(), nurse).post(reverse("sessions:discharge", args=[session.pk]))
+    assert response.status_code == 400
+    page = response.content.decode()
+    discharge = page[page.index('id="discharge"') :]
+    assert discharge.index('id="discharge-errors"') < discharge.index("</section>")
+    held = "Not yet: discharge is held back by minimum observation time; vital signs missing"
+    assert held in discharge[: discharge.index("</section>")]
+    assert Session.objects.get(pk=session.pk).state != "discharged"
+
+
+def test_a_refused_reason_keeps_what_was_typed_in_its_open_form(
+    patient: Patient, prescriber: User, nurse: User
+) -> None:
+    session = checked_in(patient, prescriber, nurse)
+    response = login(Client(), nurse).post(
+        reverse("sessions:cancel", args=[session.pk]), {"reason": "x" * 301}
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert '<details class="card" open><summary>Cancel the session' in page
+    assert 'id="reason-errors"><p>Reason: Ensure this value has at most 300 characters' in page
+    assert f'value="{"x" * 301}"' in page
+    assert Session.objects.get(pk=session.pk).state == "checked_in"
+
+
+def test_an_action_from_the_monitor_still_goes_back_there_with_its_error(
+    patient: Patient, prescriber: User, nurse: User
+) -> None:
+    session = dosed(patient, prescriber, nurse, "esketamine-nasal")
+    client = login(Client(), nurse)
+    response = client.post(
+        reverse("sessions:discharge", args=[session.pk]), {"next": "/monitor/"}, follow=True
+    )
+    assert response.redirect_chain[-1][0] == "/monitor/"
+    assert b"Not yet:" in response.content
+
+
+def test_an_acknowledgement_without_the_action_taken_is_refused_beside_its_alarm(
+    patient: Patient, prescriber: User, nurse: User
+) -> None:
+    session = dosed(patient, prescriber, nurse)
+    stored = observations.record_vitals(
+        act(nurse), session, monitoring.Vitals(120, 80, 140, 97, 14)
+    )
+    (alarm,) = stored.alarms
+    response = login(Client(), nurse).post(
+        reverse("sessions:acknowledge", args=[alarm.pk]), {"action_taken": "  "}
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    box = page[page.index(f'id="alarm-{alarm.pk}"') :]
+    box = box[: box.index("</form>")]
+    assert "Action taken: This field is required." in box
+    assert "rule: heart rate &gt; 130" in box  # the rule in words, not heart_rate

@@ -60,6 +60,7 @@ class Perm(StrEnum):
     EDUCATION_EDIT = "education.edit"  # edit the clinic's copy of a handout (a new version)
     RESEARCH_AGREEMENT = "research.agreement"  # record a data-use agreement (admin only)
     CLINIC_SETTINGS = "clinic.settings"  # the setting's name, address, phone, chairs, hours
+    ARRIVAL_RECORD = "arrival.record"  # the patient is at the desk, the escort noted
     CONTROLLED_HANDLE = "controlled.handle"  # draw and give a dose, waste, witness
     CONTROLLED_MANAGE = "controlled.manage"  # receive, dispose, adjust, inventories, discrepancies
     CONTROLLED_REPORT = "controlled.report"  # the ledger, dispensing record and discrepancy log
@@ -120,6 +121,7 @@ GRANTS: dict[Role, frozenset[Perm]] = {
             Perm.CONTROLLED_REPORT,
             Perm.FHIR_EXPORT,
             Perm.FHIR_IMPORT,
+            Perm.ARRIVAL_RECORD,
         }
     ),
     Role.NURSE: frozenset(
@@ -142,6 +144,7 @@ GRANTS: dict[Role, frozenset[Perm]] = {
             Perm.CONTROLLED_HANDLE,
             Perm.CONTROLLED_REPORT,
             Perm.FHIR_IMPORT,
+            Perm.ARRIVAL_RECORD,
         }
     ),
     Role.THERAPIST: frozenset(
@@ -168,6 +171,7 @@ GRANTS: dict[Role, frozenset[Perm]] = {
             Perm.MEASURE_REQUEST,
             Perm.SCHEDULE_EDIT,
             Perm.THERAPY_VIEW,
+            Perm.ARRIVAL_RECORD,
         }
     ),
 }

@@ -1,7 +1,11 @@
 """Clinic: the URLs."""
 
-from django.urls import URLPattern
+from django.urls import path
+
+from ketacare.clinic import views
 
 app_name = "clinic"
 
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("settings/", views.settings_page, name="settings"),
+]

@@ -54,6 +54,10 @@ DEFAULT_LABEL = "ketacare's configurable default"
 _TAG = re.compile(r"\s*\[([A-Za-z0-9_-]+)\]")
 _HOUSE_DEFAULT = re.compile(r"\b[Hh]ouse default\b")
 _UNVERIFIED = "(GK)"
+_LEGACY_OWN = re.compile(r"Issue[0-9]+")
+# A pointer into the research notes ("(notes 2.4, [S])"), as records written before the data
+# files named their sources in words still carry: not a source a clinician can look up.
+_NOTES = re.compile(r"\s*\(notes [0-9][^()]*\)")
 
 
 class InvalidCohortParameters(ValueError):
@@ -159,22 +163,26 @@ def whole_days(days: float) -> int:
 def plain_source(text: str, cited: Mapping[str, str]) -> PlainSource:
     """``text`` without its ``[TAG]`` references, the works ``cited[TAG]`` they stand for listed
     beside it, unverified general knowledge said in words, and a tag that cites ketacare itself
-    (or a "house default") named as ketacare's configurable default. An unknown tag is dropped."""
+    (or a "house default") named as ketacare's configurable default. An ``IssueN`` tag, as
+    records written before the data files named ketacare's own choices still carry, cites
+    ketacare too; any other unknown tag, and such records' pointers into the research notes,
+    are dropped."""
     works: list[str] = []
     own = bool(_HOUSE_DEFAULT.search(text))
     for tag in _TAG.findall(text):
         work = cited.get(tag)
         if work is None:
-            continue
-        if work.lower().startswith("ketacare"):
+            own = own or bool(_LEGACY_OWN.fullmatch(tag))
+        elif work.lower().startswith("ketacare"):
             own = True
         elif work not in works:
             works.append(work)
-    plain = _HOUSE_DEFAULT.sub(DEFAULT_LABEL, _TAG.sub("", text))
-    plain = plain.replace(_UNVERIFIED, "(general knowledge, unverified)")
+    plain = _HOUSE_DEFAULT.sub(DEFAULT_LABEL, _TAG.sub("", _NOTES.sub("", text)))
+    plain = " ".join(plain.replace(_UNVERIFIED, "(general knowledge, unverified)").split())
+    plain = plain.lstrip(";,: ")
     if own and DEFAULT_LABEL not in plain:
-        plain = f"{DEFAULT_LABEL}: {plain}"
-    return PlainSource(text=" ".join(plain.split()), works=tuple(works))
+        plain = f"{DEFAULT_LABEL}: {plain}" if plain else DEFAULT_LABEL
+    return PlainSource(text=plain, works=tuple(works))
 
 
 @cache

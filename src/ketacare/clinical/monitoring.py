@@ -11,9 +11,11 @@ Errors (``ValueError``)::
 from __future__ import annotations
 
 import operator
+import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import cache
 from importlib import resources
@@ -32,8 +34,11 @@ __all__ = [
     "Vitals",
     "alarm_rules",
     "alarms_for",
+    "before_discharge_window",
     "check_vitals",
     "data",
+    "field_label",
+    "in_words",
     "next_due",
     "plausible_range",
     "predose_bp",
@@ -43,6 +48,7 @@ __all__ = [
 ]
 
 FIELDS = ("systolic", "diastolic", "heart_rate", "spo2", "respiratory_rate")
+_FIELD_NAME = re.compile(r"\b(?:" + "|".join(FIELDS) + r")\b")
 _OPS: Mapping[str, Callable[[int, int], bool]] = {
     ">=": operator.ge,
     ">": operator.gt,
@@ -84,6 +90,17 @@ def plausible_range(field: str) -> tuple[int, int]:
     return int(limits["min"]), int(limits["max"])
 
 
+def field_label(field: str) -> str:
+    """A vital sign as a clinician reads it (``heart_rate`` -> "heart rate")."""
+    return str(data()["plausible"][field]["label"])
+
+
+def in_words(text: str) -> str:
+    """``text`` (an alarm rule such as ``heart_rate > 130``, as stored with an alarm) with each
+    vital sign named in words: "heart rate > 130"."""
+    return _FIELD_NAME.sub(lambda m: field_label(m.group()), text)
+
+
 def check_vitals(vitals: Vitals) -> Vitals:
     """``vitals`` if every value is plausible, else :class:`ImplausibleVitals` naming the first
     bad field and its allowed range; a diastolic at or above the systolic is refused too."""
@@ -94,13 +111,15 @@ def check_vitals(vitals: Vitals) -> Vitals:
             unit = data()["plausible"][field]["unit"]
             allowed = f"{low}-{high}"
             raise ImplausibleVitals(
-                field, allowed, f"{field} {value} is outside {allowed} {unit}; check the entry."
+                field,
+                allowed,
+                f"{field_label(field)} {value} is outside {allowed} {unit}; check the entry.",
             )
     if vitals.diastolic >= vitals.systolic:
         raise ImplausibleVitals(
             "diastolic",
             f"below systolic ({vitals.systolic})",
-            f"diastolic {vitals.diastolic} must be below systolic {vitals.systolic}.",
+            f"diastolic BP {vitals.diastolic} must be below systolic BP {vitals.systolic}.",
         )
     return vitals
 
@@ -307,3 +326,15 @@ def next_due(
 
 def _met(point: TimePoint, taken_min: Sequence[float], early: int, late: int) -> bool:
     return any(point.at_min - early <= t <= point.at_min + late for t in taken_min)
+
+
+def before_discharge_window(
+    dosing_ended: datetime | None, leaving: datetime
+) -> tuple[datetime, datetime] | None:
+    """When a reading meets the "before discharge" point for a patient ``leaving`` then: within
+    ``[timing] before_discharge`` minutes before it, and after dosing ended (a reading taken
+    during the infusion says nothing about the patient after it). None while dosing goes on."""
+    if dosing_ended is None or dosing_ended > leaving:
+        return None
+    window = timedelta(minutes=int(data()["timing"]["before_discharge"]["value"]))
+    return max(leaving - window, dosing_ended), leaving

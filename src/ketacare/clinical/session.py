@@ -18,16 +18,18 @@ Errors (``ValueError``)::
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
+from types import MappingProxyType
 
 from ketacare.clinical import monitoring
 from ketacare.clinical.monitoring import Alarm, BpGate, TimePoint, Vitals
 
 __all__ = [
     "DISCHARGE_CODES",
+    "DISCHARGE_LABELS",
     "TERMINAL",
     "DischargeFacts",
     "GateFacts",
@@ -55,6 +57,12 @@ class State(StrEnum):
     DISCHARGED = "discharged"
     CANCELLED = "cancelled"
     ABORTED = "aborted"
+
+
+def state_label(state: str) -> str:
+    """A session's state as a sentence names it: ``ready_for_discharge`` -> "ready for
+    discharge"."""
+    return str(state).replace("_", " ")
 
 
 _NEXT: dict[State, frozenset[State]] = {
@@ -137,6 +145,10 @@ class GateFacts:
     # The route's handout was acknowledged or given on paper; None: not this patient's first
     # session of the route, so not asked (next-capabilities 5.2, "Implications" 5).
     education_acknowledged: bool | None = None
+    # A ketamine-class dose already given today, described ("session 1 at 09:40"); "" for none.
+    # A second dose on one day needs a prescriber's decision (issue 18).
+    dosed_earlier_today: str = ""
+    second_dose_confirmed: bool = False
 
 
 @dataclass(frozen=True)
@@ -149,6 +161,14 @@ class GateItem:
 def gate_items(facts: GateFacts) -> list[GateItem]:
     """What stands between the patient and dosing; an empty list means the gate is passed."""
     items = [*_paperwork(facts), *_vitals(facts), *_measures(facts), *_pregnancy(facts)]
+    if facts.dosed_earlier_today and not facts.second_dose_confirmed:
+        items.append(
+            GateItem(
+                "second_dose",
+                f"The patient was already dosed today ({facts.dosed_earlier_today}): "
+                "a prescriber must decide on a second dose.",
+            )
+        )
     if not facts.medications_reviewed:
         items.append(GateItem("medications", "Review medication changes since the last session."))
     if facts.education_acknowledged is False:
@@ -233,15 +253,19 @@ def _pregnancy(facts: GateFacts) -> list[GateItem]:
     return []
 
 
-DISCHARGE_CODES = (
-    "minimum_observation",
-    "missing_vitals",
-    "vitals_out_of_range",
-    "open_alarm",
-    "sedation",
-    "dissociation",
-    "escort_absent",
+# What holds discharge back, in the order it is listed, each with the words a clinician reads.
+DISCHARGE_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "minimum_observation": "Minimum observation time",
+        "missing_vitals": "Vital signs missing",
+        "vitals_out_of_range": "Vital signs out of range",
+        "open_alarm": "Alarm not acknowledged",
+        "sedation": "Sedation",
+        "dissociation": "Dissociation",
+        "escort_absent": "Escort not here",
+    }
 )
+DISCHARGE_CODES = tuple(DISCHARGE_LABELS)
 
 
 @dataclass(frozen=True)
@@ -261,6 +285,10 @@ class DischargeFacts:
 class Unmet:
     code: str
     message: str
+
+    @property
+    def label(self) -> str:
+        return DISCHARGE_LABELS[self.code]
 
 
 def discharge_unmet(facts: DischargeFacts) -> list[Unmet]:

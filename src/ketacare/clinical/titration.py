@@ -34,7 +34,7 @@ from enum import StrEnum
 from ketacare.clinical.outcomes import Cited
 
 SEVERITIES = ("mild", "moderate", "severe")
-HOUSE_RULE = "ketacare issue 5 item 6 (house rule, not from a guideline)"
+HOUSE_RULE = "ketacare's configurable default (a house rule, not from a guideline)"
 
 
 class Action(StrEnum):
@@ -76,38 +76,42 @@ class SessionOutcome:
         return Decimal(fall * 100) / Decimal(self.primary_baseline)
 
 
-# The default rules, each with its source.
+# The default rules, each with its source in words a clinician reads on the plan page.
+# "general knowledge, unverified" marks a value no stored source confirms; "secondary" one read
+# in a secondary source. (Where each was read: the research notes, clinical-protocols.md, by
+# section: 1.1 IV series, 1.2 SC, 2.4 in-session vitals, 3.1 CADSS, 4.1 outcomes.)
 NO_RESPONSE_AFTER_SESSIONS = Cited[int](
     4,
-    "(G) 'no response after N sessions (N = 3-4) -> review or stop'; the value 4 is general "
-    "knowledge (clinical-protocols.md 1.1). Oxford reviews after 3 weekly infusions [R]",
+    "'no response after N sessions (N = 3-4) -> review or stop' (general knowledge, "
+    "unverified); Oxford Health NHS ketamine service reviews after 3 weekly infusions",
 )
 RESPONSE_PERCENT = Cited[int](
     50,
-    ">=50% reduction from baseline: Glue SC responders (clinical-protocols.md 1.2, [R]); "
-    "MADRS/QIDS response in Murrough 2013, Phillips 2019, ELEKT-D (1.1, 4.1, [R])",
+    ">=50% reduction from baseline: Glue SC responders (Glue 2017, 2018); "
+    "MADRS/QIDS response in Murrough 2013, Phillips 2019, ELEKT-D (Anand 2023)",
 )
 PARTIAL_RESPONSE_PERCENT = Cited[int](
     25,
-    "(G) a 25-50% reduction is a partial response by common convention; not in the notes. "
-    + HOUSE_RULE,
+    "a 25-50% reduction is a partial response by common convention (general knowledge, "
+    "unverified); " + HOUSE_RULE,
 )
 CADSS_HIGH_ABOVE = Cited[int](
     20,
-    "(derived) CADSS above 20, the mean at week 1 of SC 1 mg/kg (Glue 2018, 3.1, [R]); "
-    "IV 0.5 mg/kg averages 7.7 (SD 9.2) (Yale 2018, 3.1, [R]). CADSS >4, any dissociation "
-    "in the esketamine program (G), is too common (61-75%) to steer titration",
+    "(derived) CADSS above 20, the mean at week 1 of SC 1 mg/kg (Glue 2018); "
+    "IV 0.5 mg/kg averages 7.7 (SD 9.2) (Yale 2018). CADSS >4, any dissociation "
+    "in the esketamine programme (general knowledge, unverified), is too common (61-75%) to "
+    "steer titration",
 )
 SYSTOLIC_LIMIT = Cited[int](
     180,
-    "(G) in-session pause at systolic >=180 (clinical-protocols.md 2.4 suggested default); "
-    "esketamine trials counted SBP >180 as transient hypertension [S]; Murrough 2013 "
-    "stopped at 180/115 [R]",
+    "in-session pause at systolic >=180, a suggested in-session default (general knowledge, "
+    "unverified); esketamine trials counted SBP >180 as transient hypertension (secondary); "
+    "Murrough 2013 stopped at 180/115",
 )
 DIASTOLIC_LIMIT = Cited[int](
     110,
-    "(G) in-session pause at diastolic >=110 (clinical-protocols.md 2.4 suggested default); "
-    "esketamine trials counted DBP >110 as transient hypertension [S]",
+    "in-session pause at diastolic >=110, a suggested in-session default (general knowledge, "
+    "unverified); esketamine trials counted DBP >110 as transient hypertension (secondary)",
 )
 CAUTION_SESSIONS_TO_DECREASE = Cited[int](
     2, "Decrease when a caution finding repeats in 2 sessions in a row: " + HOUSE_RULE

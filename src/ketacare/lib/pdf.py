@@ -16,9 +16,10 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.core.exceptions import SuspiciousFileOperation
 from weasyprint import HTML
+from weasyprint.document import Document
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-__all__ = ["OfflineFetcher", "render_pdf"]
+__all__ = ["OfflineFetcher", "lay_out", "render_pdf"]
 
 
 class OfflineFetcher(URLFetcher):  # type: ignore[misc]
@@ -47,5 +48,12 @@ def _static_file(path: str) -> str | None:
 
 def render_pdf(html: str, base_url: str) -> bytes:
     """``html`` (a whole page whose links are relative to ``base_url``) as PDF bytes."""
-    pdf: bytes = HTML(string=html, base_url=base_url, url_fetcher=OfflineFetcher()).write_pdf()
+    pdf: bytes = lay_out(html, base_url).write_pdf()
     return pdf
+
+
+def lay_out(html: str, base_url: str) -> Document:
+    """``html`` laid out in pages as the PDF will be: its boxes say where every line of text
+    sits (a test can check that none runs out of its table cell)."""
+    document: Document = HTML(string=html, base_url=base_url, url_fetcher=OfflineFetcher()).render()
+    return document

@@ -33,6 +33,7 @@ class Context(StrEnum):
 class Source(StrEnum):
     STAFF = "staff"
     SELF_REPORT = "self_report"
+    EXTERNAL = "external"  # taken in from another system (FHIR import); see external_system
 
 
 def instrument_choices() -> list[tuple[str, str]]:
@@ -41,6 +42,13 @@ def instrument_choices() -> list[tuple[str, str]]:
 
 def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class ResponseQuerySet(models.QuerySet["Response"]):
+    def not_in_error(self) -> ResponseQuerySet:
+        """The responses that stand: without those marked entered in error (kept, shown struck
+        through, and left out of trends, charts, alerts, schedules and outcomes)."""
+        return self.filter(entered_in_error_at__isnull=True)
 
 
 class Response(models.Model):
@@ -65,6 +73,11 @@ class Response(models.Model):
     )
     completed_at = models.DateTimeField()
     source = models.CharField(max_length=20, choices=enum_choices(Source))
+    external_system = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="For a response taken in from another system: that system, as it named itself.",
+    )
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -100,6 +113,15 @@ class Response(models.Model):
         default="",
         help_text="The instrument file version that produced the stored score.",
     )
+    # Entered in error (the wrong patient, instrument or answers): kept in the record with who
+    # marked it and why, and counted nowhere.
+    entered_in_error_at = models.DateTimeField(null=True, blank=True)
+    entered_in_error_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    entered_in_error_reason = models.CharField(max_length=300, blank=True)
+
+    objects = ResponseQuerySet.as_manager()
 
     SCORE_FIELDS = (
         "complete",
@@ -124,6 +146,10 @@ class Response(models.Model):
 
     def __str__(self) -> str:
         return f"{self.instrument} {self.completed_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def in_error(self) -> bool:
+        return self.entered_in_error_at is not None
 
     def answer_values(self) -> list[int | None]:
         by_item = {a.item: a.value for a in self.answers.all()}

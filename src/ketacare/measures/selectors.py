@@ -32,7 +32,8 @@ class Series:
 
     @property
     def complete(self) -> list[ScoredResponse]:
-        return [p for p in self.points if p.score.total is not None]
+        """The points with a total that stand (not entered in error): what is charted."""
+        return [p for p in self.points if p.score.total is not None and not p.response.in_error]
 
     @property
     def baseline(self) -> ScoredResponse | None:
@@ -59,7 +60,7 @@ class Series:
             {
                 p.response.completed_at - timedelta(hours=float(p.response.hours_after_dose))
                 for p in self.points
-                if p.response.hours_after_dose is not None
+                if p.response.hours_after_dose is not None and not p.response.in_error
             }
         )
 
@@ -137,7 +138,7 @@ def chart_trends(patient: Patient) -> ChartTrends:
 def responses(patient: Patient) -> QuerySet[Response]:
     return (
         Response.objects.filter(patient=patient)
-        .select_related("entered_by")
+        .select_related("entered_by", "entered_in_error_by")
         .order_by("completed_at", "id")
     )
 

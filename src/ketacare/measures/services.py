@@ -23,7 +23,7 @@ from ketacare.accounts.actor import Actor
 from ketacare.accounts.roles import Perm
 from ketacare.audit.models import Action
 from ketacare.audit.services import record
-from ketacare.clinical import instruments
+from ketacare.clinical import booking, instruments
 from ketacare.education import services as education
 from ketacare.education.services import IssuedHandout
 from ketacare.measures.models import (
@@ -86,9 +86,15 @@ def record_response(
     source: Source = Source.STAFF,
     request: AssessmentRequest | None = None,
     session_id: int | None = None,
+    external_system: str = "",
 ) -> Response:
     """Store a response item by item with the engine's score of it, audit it, and raise an alert
-    for any suicide-risk flag."""
+    for any suicide-risk flag. A response taken in from another system has source ``EXTERNAL``
+    and names that system in ``external_system``."""
+    if (source == Source.EXTERNAL) != bool(external_system.strip()):
+        raise ValidationError(
+            {"external_system": "Name the other system for (and only for) an external response."}
+        )
     try:
         instrument = instruments.get(instrument_id)
         values = instruments.validate_answers(instrument, answers)
@@ -96,9 +102,13 @@ def record_response(
         raise ValidationError({"instrument": str(exc)}) from exc
     except instruments.InvalidAnswers as exc:
         raise ValidationError({"answers": str(exc)}) from exc
+    if all(v is None for v in values):
+        empty = "No item is answered: nothing to record (an empty questionnaire is no result)."
+        raise ValidationError({"answers": empty})
     _check_context(context, hours_after_dose)
-    if completed_at > timezone.now() + timedelta(minutes=5):
-        raise ValidationError({"completed_at": "Cannot be in the future."})
+    refusal = booking.moment_refusal(completed_at, timezone.localtime())
+    if refusal:
+        raise ValidationError({"completed_at": refusal})
     result = instruments.score(instrument, values)
     response = Response(
         patient=patient,
@@ -108,6 +118,7 @@ def record_response(
         hours_after_dose=hours_after_dose,
         completed_at=completed_at,
         source=source,
+        external_system=external_system.strip()[:200],
         entered_by=actor.user,
         request=request,
         session_id=session_id,
@@ -129,6 +140,7 @@ def record_response(
             "hours_after_dose": hours_after_dose,
             "completed_at": completed_at,
             "source": source,
+            **({"external_system": response.external_system} if external_system else {}),
             "session": session_id,
             "answers": list(values),
             "total": result.total,
@@ -259,6 +271,49 @@ def _rescore_batch(actor: Actor, batch: list[Response], done: Rescored, everythi
     for instrument_id, n in counts.items():
         done.rescored[instrument_id] = done.rescored.get(instrument_id, 0) + n
     done.changed += len(changed)
+
+
+MIN_ERROR_REASON = 10  # characters: enough to say what was wrong
+
+
+@transaction.atomic
+def mark_entered_in_error(actor: Actor, response: Response, reason: str) -> Response:
+    """Mark a response entered in error: kept in the record with who and why, and counted
+    nowhere after. One that raised a safety alert is marked only by a prescriber, and its open
+    alerts close with the reason."""
+    field_ = "entered_in_error_reason"
+    user = require(actor, Perm.MEASURE_RECORD, field_, "Only a clinician may mark a measure.")
+    response = Response.objects.select_for_update().get(pk=response.pk)
+    if response.in_error:
+        raise ValidationError({field_: "This measure is already marked entered in error."})
+    if len(reason.strip()) < MIN_ERROR_REASON:
+        raise ValidationError(
+            {field_: f"Say what was wrong (a reason of at least {MIN_ERROR_REASON} characters)."}
+        )
+    alerts = list(response.alerts.select_for_update().filter(closed_at__isnull=True))
+    if alerts:
+        require(
+            actor,
+            Perm.ALERT_CLOSE,
+            field_,
+            "This measure raised an open safety alert: a prescriber marks it entered in error.",
+        )
+    response.entered_in_error_at, response.entered_in_error_by = timezone.now(), user
+    response.entered_in_error_reason = reason.strip()
+    response.save(
+        update_fields=["entered_in_error_at", "entered_in_error_by", "entered_in_error_reason"]
+    )
+    record(
+        actor,
+        Action.UPDATE,
+        response,
+        patient=response.patient,
+        old={"entered_in_error": False},
+        new={"entered_in_error": True, "entered_in_error_reason": response.entered_in_error_reason},
+    )
+    for alert in alerts:
+        close_alert(actor, alert, f"Measure entered in error: {response.entered_in_error_reason}")
+    return response
 
 
 @transaction.atomic

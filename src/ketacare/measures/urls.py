@@ -1,3 +1,6 @@
+"""The measures pages: a patient's measures and trends, recording a response, self-report
+requests and schedules, doses, alerts, and marking a response entered in error."""
+
 from django.urls import path
 
 from ketacare.measures import views
@@ -15,4 +18,9 @@ urlpatterns = [
     path("patients/<int:patient_id>/doses/", views.record_dose, name="record_dose"),
     path("schedules/<int:schedule_id>/stop/", views.stop_schedule, name="stop_schedule"),
     path("alerts/<int:alert_id>/close/", views.close_alert, name="close_alert"),
+    path(
+        "responses/<int:response_id>/entered-in-error/",
+        views.entered_in_error,
+        name="entered_in_error",
+    ),
 ]

@@ -31,7 +31,7 @@ from ketacare.measures.forms import (
     StaffResponseForm,
     answers_from,
 )
-from ketacare.measures.models import AssessmentRequest, SafetyAlert, Schedule
+from ketacare.measures.models import AssessmentRequest, Response, SafetyAlert, Schedule
 from ketacare.measures.texts import texts_for
 from ketacare.patients import services as patients
 from ketacare.patients.models import Patient
@@ -183,6 +183,21 @@ def patient_schedules(request: StaffRequest, patient_id: int) -> HttpResponse:
             "dose_form": DoseForm(),
         },
     )
+
+
+@requires(Perm.MEASURE_RECORD)
+@require_POST
+def entered_in_error(request: StaffRequest, response_id: int) -> HttpResponse:
+    """Mark a measure entered in error (with the reason); back to the chart's measures."""
+    response = get_object_or_404(Response, pk=response_id)
+    try:
+        services.mark_entered_in_error(
+            Actor.from_request(request), response, request.POST.get("reason", "")
+        )
+        messages.success(request, "Marked entered in error; kept in the record, counted nowhere.")
+    except ValidationError as exc:
+        show_errors(request, exc)
+    return redirect(f"{reverse('patients:chart', args=[response.patient_id])}#measures")
 
 
 @requires(Perm.MEASURE_REQUEST)

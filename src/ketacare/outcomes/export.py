@@ -274,7 +274,8 @@ def _patients() -> Iterable[Patient]:
     return Patient.objects.prefetch_related(
         "diagnoses",
         Prefetch("sessions", queryset=sessions),
-        Prefetch("responses", queryset=Response.objects.prefetch_related("answers")),
+        # A response entered in error is kept in the record but is no research data.
+        Prefetch("responses", queryset=Response.objects.not_in_error().prefetch_related("answers")),
     )
 
 

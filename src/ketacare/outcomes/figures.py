@@ -202,7 +202,8 @@ def functioning(f: Filters) -> Functioning:
     treated = f.patients(CourseSummary.objects.all())
     courses = dict(treated.values_list("patient_id", "first_dose_at"))
     rows = (
-        Response.objects.filter(
+        Response.objects.not_in_error()
+        .filter(
             instrument=instrument.id, complete=True, patient_id__in=treated.values("patient_id")
         )
         .order_by("patient_id", "completed_at")

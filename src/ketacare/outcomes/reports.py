@@ -18,6 +18,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from ketacare.accounts.models import User
+from ketacare.clinic import selectors as clinic_settings
+from ketacare.clinic.selectors import Clinic
 from ketacare.clinical import instruments, outcomes
 from ketacare.clinical.instruments import Instrument
 from ketacare.measures import selectors as measures
@@ -25,29 +27,6 @@ from ketacare.patients.models import Diagnosis, Patient
 from ketacare.plans.models import PlannedSession, PlanStatus, SessionStatus, TreatmentPlan
 from ketacare.supervised import selectors as supervised
 from ketacare.supervised.models import AdverseEvent, Session
-
-
-@dataclass(frozen=True)
-class Clinic:
-    """The healthcare setting as configured (``KETACARE_SITE_*``); blank where not set."""
-
-    name: str
-    address: str
-    city: str
-    state: str
-    zip: str
-    phone: str
-
-    @classmethod
-    def configured(cls) -> Clinic:
-        site = settings.KETACARE_SITE
-        return cls(*(site.get(f, "") for f in ("name", "address", "city", "state", "zip", "phone")))
-
-    @property
-    def place(self) -> str:
-        """City, state and ZIP as one address line."""
-        region = " ".join(p for p in (self.state, self.zip) if p)
-        return ", ".join(p for p in (self.city, region) if p)
 
 
 @dataclass(frozen=True)
@@ -92,12 +71,13 @@ class MeasureLine:
     @property
     def incomplete(self) -> int:
         """Responses with a missing answer: never given a total, so never shown as one."""
-        return sum(1 for p in self.trend.series.points if not p.score.complete)
+        points = self.trend.series.points
+        return sum(1 for p in points if not p.score.complete and not p.response.in_error)
 
     @property
     def latest_risk(self) -> measures.ScoredResponse | None:
         """For a screen scored as a risk level rather than a total: its latest result."""
-        rated = [p for p in self.trend.series.points if p.score.risk]
+        rated = [p for p in self.trend.series.points if p.score.risk and not p.response.in_error]
         return rated[-1] if rated else None
 
 
@@ -168,7 +148,7 @@ def progress_report(
         patient=patient,
         generated_at=now or timezone.now(),
         generated_by=by,
-        clinic=Clinic.configured(),
+        clinic=clinic_settings.current(),
         diagnoses=list(patient.diagnoses.all()),
         plan=plan,
         sessions=session_lines(patient),

@@ -208,9 +208,8 @@ def _load(patient_ids: Sequence[int], current: Rules) -> tuple[dict[int, _Inputs
         assert at is not None  # filtered above
         found[pid].sessions.append((pk, plan, route, at))
     responses = (
-        Response.objects.filter(
-            patient_id__in=patient_ids, instrument__in=list(current.table), total__isnull=False
-        )
+        Response.objects.not_in_error()
+        .filter(patient_id__in=patient_ids, instrument__in=list(current.table), total__isnull=False)
         .order_by("completed_at", "pk")
         .values_list("patient_id", "instrument", "completed_at", "total")
     )

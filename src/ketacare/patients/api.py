@@ -21,7 +21,7 @@ from ketacare.accounts.roles import Perm
 from ketacare.audit.models import Channel
 from ketacare.patients import schemas, selectors, services
 from ketacare.patients.models import Patient
-from ketacare.patients.selectors import Chart, SearchQuery
+from ketacare.patients.selectors import MAX_QUERY_CHARS, TOO_LONG, Chart, SearchQuery
 from ketacare.patients.services import ENTRY_PERMISSIONS, NESTED
 
 router = Router(tags=["patients"])
@@ -57,6 +57,8 @@ def _out(chart: Chart, clinical: bool) -> dict[str, Any]:
 @router.get("/patients", response=list[schemas.PatientSummary], auth=allow(Perm.PATIENT_VIEW))
 def search_patients(request: HttpRequest, q: str = "", dob: date | None = None) -> list[Patient]:
     """Search by name words, exact MRN and/or date of birth (YYYY-MM-DD). At most 50 results."""
+    if len(q) > MAX_QUERY_CHARS:
+        raise HttpError(422, "q: " + TOO_LONG.format(limit=MAX_QUERY_CHARS, length=len(q)))
     query = SearchQuery.parse(q, dob)
     if query.is_empty:
         raise HttpError(422, "Give q (name or MRN) or dob (YYYY-MM-DD).")
@@ -65,13 +67,16 @@ def search_patients(request: HttpRequest, q: str = "", dob: date | None = None) 
 
 @router.post("/patients", response={201: schemas.PatientOut}, auth=allow(Perm.PATIENT_REGISTER))
 def register_patient(request: HttpRequest, payload: schemas.PatientIn) -> Status[dict[str, Any]]:
-    """Register a patient, optionally with first clinical entries; all or nothing."""
+    """Register a patient, optionally with first clinical entries; all or nothing. The same
+    name and date of birth as a registered patient answers 422 naming that chart, unless
+    `duplicate_reason` says how you know this is a different person."""
     data = payload.dict()
     nested = {kind: data.pop(kind) for kind in NESTED}
+    reason = data.pop("duplicate_reason")
     for kind, rows in nested.items():
         if rows and not _may(request, ENTRY_PERMISSIONS[kind]):
             raise HttpError(403, f"Your role may not record {kind}.")
-    patient = services.register_patient(_actor(request), data, nested)
+    patient = services.register_patient(_actor(request), data, nested, duplicate_reason=reason)
     clinical = _may(request, Perm.CLINICAL_VIEW)
     return Status(201, _out(selectors.chart(patient, clinical), clinical))
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from ketacare.clinical import icd10
 from ketacare.lib.fields import DateInput
 from ketacare.patients.models import Allergy, BodyMeasurement, Diagnosis, Medication, Patient
+from ketacare.patients.selectors import MAX_QUERY_CHARS, TOO_LONG
 
 
 class PatientForm(forms.ModelForm[Patient]):
@@ -26,6 +27,20 @@ class PatientForm(forms.ModelForm[Patient]):
             "date_of_birth": DateInput(),
             "referrer_address": forms.Textarea(attrs={"rows": 3}),
         }
+
+
+class RegisterForm(PatientForm):
+    """Registration: the patient's fields, and, once the registration is flagged as a possible
+    duplicate, how the clerk knows this is a different person."""
+
+    duplicate_reason = forms.CharField(
+        required=False,
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="A different person: how you know",
+        help_text="Only when flagged as a possible duplicate, e.g. a different address and phone, "
+        "ID checked.",
+    )
 
 
 class DiagnosisForm(forms.ModelForm[Diagnosis]):
@@ -77,6 +92,10 @@ class SearchForm(forms.Form):
     q = forms.CharField(
         required=False,
         label="Name or MRN",
+        max_length=MAX_QUERY_CHARS,
+        error_messages={
+            "max_length": TOO_LONG.format(limit="%(limit_value)d", length="%(show_value)d")
+        },
         widget=forms.TextInput(attrs={"type": "search", "autofocus": True}),
     )
     dob = forms.DateField(required=False, label="Date of birth", widget=DateInput())

@@ -17,7 +17,7 @@ from django.db import models
 from django.utils import timezone
 
 from ketacare.accounts.roles import Role
-from ketacare.clinical import icd10
+from ketacare.clinical import booking, icd10
 from ketacare.clinical.anthropometrics import age_on, bmi
 from ketacare.lib.fields import enum_choices, phone_validator, range_validators
 
@@ -78,6 +78,13 @@ def plausible_birth_date(value: Any) -> None:
     not_in_future(value)
     if value.year < 1900:
         raise ValidationError("Must be on or after 1900-01-01.")
+
+
+def plausible_past_date(value: Any) -> None:
+    """A date that has happened: not before 1900, not in the future."""
+    refusal = booking.date_refusal(value, timezone.localdate())
+    if refusal:
+        raise ValidationError(refusal)
 
 
 def validate_icd10(value: str) -> None:
@@ -381,7 +388,7 @@ class BodyMeasurement(PatientEntry):
     """Weight and height on a date; the history drives weight-based dosing later."""
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="measurements")
-    measured_on = models.DateField(validators=[not_in_future])
+    measured_on = models.DateField(validators=[plausible_past_date])
     weight_kg = models.DecimalField(
         max_digits=5,
         decimal_places=1,
@@ -407,3 +414,22 @@ class BodyMeasurement(PatientEntry):
     @property
     def bmi(self) -> Decimal | None:
         return bmi(self.weight_kg, self.height_cm) if self.height_cm else None
+
+
+class DistinctPerson(models.Model):
+    """A registration flagged as a possible duplicate (the same name and date of birth as
+    ``other``) that the registering clerk confirmed is a different person, and how they know."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="distinct_from")
+    other = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=300)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["confirmed_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.patient} is not {self.other}"

@@ -78,6 +78,9 @@ class PatientIn(PatientFields):
     medications: list[MedicationIn] = []
     allergies: list[AllergyIn] = []
     measurements: list[MeasurementIn] = []
+    # When the same name and date of birth is already registered: how the clerk knows this is
+    # a different person (else 422 naming that chart).
+    duplicate_reason: str = ""
 
 
 class PatientPatch(Schema):

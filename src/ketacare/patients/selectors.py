@@ -19,6 +19,13 @@ from ketacare.patients.models import (
 )
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# Longer than any name or MRN: a longer query is a paste gone wrong, and each of its words would
+# add a condition (SQLite refuses a query nested over 1000 deep).
+MAX_QUERY_CHARS = 100
+TOO_LONG = (
+    "Name or MRN: at most {limit} characters (this search has {length}). "
+    "Search by part of a name, or the MRN."
+)
 
 
 @dataclass(frozen=True)
@@ -84,3 +91,10 @@ def chart(patient: Patient, clinical: bool) -> Chart:
         allergies=list(patient.allergies.all()),
         measurements=list(patient.measurements.all()),
     )
+
+
+def possible_duplicates(given_name: str, family_name: str, date_of_birth: date) -> list[Patient]:
+    """Patients registered with the same name (case- and accent-blind) and date of birth."""
+    key = name_key(given_name, family_name)
+    same_day = Patient.objects.filter(date_of_birth=date_of_birth).order_by("mrn")
+    return [p for p in same_day if name_key(p.given_name, p.family_name) == key]

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 
 from ketacare.accounts.actor import Actor
 from ketacare.accounts.roles import Perm
@@ -21,6 +22,7 @@ from ketacare.patients.models import (
     Audited,
     BodyMeasurement,
     Diagnosis,
+    DistinctPerson,
     Medication,
     Patient,
     PatientEntry,
@@ -91,16 +93,25 @@ def _save_patient(patient: Patient) -> None:
         raise ValidationError({"mrn": [Patient.DUPLICATE_MRN]}) from exc
 
 
+MIN_DUPLICATE_REASON = 10  # characters: how the clerk knows it is a different person
+
+
 @transaction.atomic
 def register_patient(
     actor: Actor,
     data: Mapping[str, Any],
     nested: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+    *,
+    duplicate_reason: str = "",
 ) -> Patient:
-    """Create a patient and, optionally, their first clinical entries, all or nothing."""
+    """Create a patient and, optionally, their first clinical entries, all or nothing. A patient
+    with the name and date of birth of one already registered is refused as a possible
+    duplicate (``duplicate_reason`` error naming that chart) unless ``duplicate_reason`` says
+    how the clerk knows it is a different person; that confirmation is kept and audited."""
     nested = nested or {}
     patient = _build(Patient, data)
     errors = _clean(patient)
+    twins = _possible_duplicates(patient, duplicate_reason) if not errors else []
     items: list[tuple[str, PatientEntry]] = []
     for key, rows in nested.items():
         model = NESTED[key]
@@ -117,11 +128,39 @@ def register_patient(
         raise ValidationError(errors)
     _save_patient(patient)
     _audit_create(actor, patient, patient)
+    for twin in twins:
+        _confirm_distinct(actor, patient, twin, duplicate_reason.strip())
     for _key, item in items:
         item.patient = patient
         item.save()
         _audit_create(actor, item, patient)
     return patient
+
+
+def _possible_duplicates(patient: Patient, reason: str) -> list[Patient]:
+    """The registered patients ``patient`` may be; refused unless ``reason`` is given."""
+    twins = selectors.possible_duplicates(
+        patient.given_name, patient.family_name, patient.date_of_birth
+    )
+    if twins and len(reason.strip()) < MIN_DUPLICATE_REASON:
+        charts = "; ".join(
+            f"{t.full_name}, {t.mrn} ({reverse('patients:chart', args=[t.pk])})" for t in twins
+        )
+        raise ValidationError(
+            {
+                "duplicate_reason": f"Possible duplicate: {charts} has the same name and date "
+                "of birth. Open that chart instead, or confirm this is a different person and "
+                f"say how you know (at least {MIN_DUPLICATE_REASON} characters)."
+            }
+        )
+    return twins
+
+
+def _confirm_distinct(actor: Actor, patient: Patient, other: Patient, reason: str) -> None:
+    row = DistinctPerson.objects.create(
+        patient=patient, other=other, reason=reason, confirmed_by=actor.user
+    )
+    record(actor, Action.CREATE, row, patient=patient, new={"other": other.mrn, "reason": reason})
 
 
 def _duplicate_codes(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[str]]:

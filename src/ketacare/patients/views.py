@@ -22,9 +22,9 @@ from ketacare.accounts.roles import Perm
 from ketacare.clinical import icd10
 from ketacare.lib.forms import show_errors
 from ketacare.patients import services
-from ketacare.patients.forms import ENTRY_FORMS, PatientForm, SearchForm
+from ketacare.patients.forms import ENTRY_FORMS, PatientForm, RegisterForm, SearchForm
 from ketacare.patients.models import Patient, PatientEntry
-from ketacare.patients.selectors import SearchQuery
+from ketacare.patients.selectors import SearchQuery, possible_duplicates
 from ketacare.patients.services import ENTRY_PERMISSIONS, NESTED
 
 
@@ -36,24 +36,41 @@ def patient_list(request: StaffRequest) -> HttpResponse:
         query = SearchQuery.parse(form.cleaned_data["q"], form.cleaned_data["dob"])
         if not query.is_empty:
             results = services.search(Actor.from_request(request), query)
-    template = (
-        "patients/_results.html" if request.headers.get("HX-Request") else "patients/list.html"
-    )
-    return render(request, template, {"form": form, "results": results, "query": query})
+    partial = bool(request.headers.get("HX-Request"))
+    template = "patients/_results.html" if partial else "patients/list.html"
+    context = {"form": form, "results": results, "query": query, "partial": partial}
+    return render(request, template, context)
 
 
 @requires(Perm.PATIENT_REGISTER)
 @require_http_methods(["GET", "POST"])
 def register(request: StaffRequest) -> HttpResponse:
-    form = PatientForm(request.POST or None)
+    form = RegisterForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        reason = data.pop("duplicate_reason")
         try:
-            patient = services.register_patient(Actor.from_request(request), form.cleaned_data)
+            patient = services.register_patient(
+                Actor.from_request(request), data, duplicate_reason=reason
+            )
             messages.success(request, f"Registered {patient.full_name} ({patient.mrn}).")
             return redirect("patients:chart", patient_id=patient.pk)
         except ValidationError as exc:
             show_errors(request, exc, form)
-    return render(request, "patients/form.html", {"form": form, "title": "Register a patient"})
+    flagged = form.is_bound and "duplicate_reason" in form.errors
+    if not flagged:
+        del form.fields["duplicate_reason"]
+    duplicates = (
+        possible_duplicates(
+            form.cleaned_data["given_name"],
+            form.cleaned_data["family_name"],
+            form.cleaned_data["date_of_birth"],
+        )
+        if flagged
+        else []
+    )
+    context = {"form": form, "title": "Register a patient", "duplicates": duplicates}
+    return render(request, "patients/form.html", context)
 
 
 @requires(Perm.PATIENT_EDIT)

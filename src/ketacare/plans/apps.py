@@ -6,3 +6,10 @@ class PlansConfig(AppConfig):
 
     name = "ketacare.plans"
     label = "plans"
+
+    def ready(self) -> None:
+        # The clinic settings refuse to remove a chair while plans still book it.
+        from ketacare.clinic.services import register_bookings
+        from ketacare.plans.selectors import bookings_of_chairs
+
+        register_bookings(bookings_of_chairs)

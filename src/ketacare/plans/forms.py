@@ -9,11 +9,12 @@ from datetime import date, time, timedelta
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.utils import timezone
 
+from ketacare.clinic import selectors as clinic_settings
 from ketacare.clinical import instruments, monitoring, protocols
 from ketacare.lib.fields import DateInput, integer_within
+from ketacare.plans.bookings import back_entry_days
 from ketacare.plans.models import Basis
 from ketacare.plans.selectors import latest_clinic_protocols
 
@@ -42,6 +43,12 @@ class PlanForm(forms.Form):
     )
     start_time = forms.TimeField(initial=time(9, 0), widget=forms.TimeInput(attrs={"type": "time"}))
     chair = forms.ChoiceField()
+    overlap_reason = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Why this plan runs alongside another active plan",
+        help_text="Only when it overlaps another active plan of the patient.",
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -55,7 +62,11 @@ class PlanForm(forms.Form):
             [("", "template default")]
             + [(i.id, i.abbreviation) for i in instruments.library().values() if i.has_total],
         )
-        self._choices("chair", [(c, c) for c in settings.KETACARE_CHAIRS])
+        self._choices("chair", [(c, c) for c in clinic_settings.chairs()])
+        self.fields["start_on"].help_text = (
+            f"Up to {back_entry_days()} days back, to enter treatment already given "
+            "(ketacare's configurable default)."
+        )
 
     def _choices(self, name: str, choices: list[tuple[str, str]]) -> None:
         field = self.fields[name]
@@ -103,6 +114,12 @@ class SignPlanForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Only when there is no current signed screening: why treatment goes ahead.",
     )
+    overlap_reason = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Why this plan runs alongside another active plan",
+        help_text="Only when it overlaps another active plan of the patient.",
+    )
 
 
 class MoveForm(forms.Form):
@@ -113,7 +130,7 @@ class MoveForm(forms.Form):
         super().__init__(*args, **kwargs)
         field = self.fields["chair"]
         assert isinstance(field, forms.ChoiceField)
-        field.choices = [(c, c) for c in settings.KETACARE_CHAIRS]
+        field.choices = [(c, c) for c in clinic_settings.chairs()]
 
 
 class CancelForm(forms.Form):

@@ -88,6 +88,8 @@ class TreatmentPlan(models.Model):
         Screening, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     screening_override = models.TextField(blank=True)
+    # Why this plan runs alongside another active plan of the patient (asked when it does).
+    overlap_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

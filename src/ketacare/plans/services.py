@@ -18,10 +18,11 @@ from ketacare.accounts.actor import Actor
 from ketacare.accounts.roles import Perm
 from ketacare.audit.models import Action
 from ketacare.audit.services import record
+from ketacare.clinic import selectors as clinic
 from ketacare.clinical import dosing, instruments, protocols
 from ketacare.patients.models import Patient
 from ketacare.pk.charts import PlannedChart
-from ketacare.plans import selectors
+from ketacare.plans import bookings, selectors
 from ketacare.plans.models import (
     ClinicProtocol,
     PlannedSession,
@@ -166,10 +167,9 @@ def _check(request: PlanRequest) -> protocols.Protocol:
         protocol = protocol_for(request.protocol_id)
     except (protocols.UnknownProtocol, protocols.InvalidProtocol) as exc:
         raise ValidationError({"protocol": str(exc)}) from exc
-    if request.chair not in settings.KETACARE_CHAIRS:
-        raise ValidationError(
-            {"chair": f"Unknown chair; use one of {', '.join(settings.KETACARE_CHAIRS)}."}
-        )
+    chairs = clinic.chairs()
+    if request.chair not in chairs:
+        raise ValidationError({"chair": f"Unknown chair; use one of {', '.join(chairs)}."})
     instrument = request.primary_instrument or protocol.primary_outcome_default
     try:
         instruments.get(instrument)
@@ -186,15 +186,19 @@ def create_plan(
     previous: TreatmentPlan | None = None,
     reason: str = "",
     held_through: int = 0,
+    overlap_reason: str = "",
 ) -> TreatmentPlan:
     """A draft plan from a template: per-session doses and the calendar of sessions.
 
     A new version keeps the previous version's dates and chairs for the sessions both have (so
     moves carry over); sessions already held under it (dated before today, or numbered up to
-    ``held_through``) are marked held there rather than planned twice."""
+    ``held_through``) are marked held there rather than planned twice. Refused when it starts
+    before the back-entry grace, books a chair a signed plan holds at that time, or overlaps
+    another active plan of the patient without ``overlap_reason``."""
     protocol = _check(request)
     if previous is not None:
         _check_not_revised(previous)
+    _check_start(request.start_on, previous)
     planned, dosing_weight = _doses(protocol, patient, request.basis)
     dates = _dates(protocol, request)
     weight, height = _body(patient)
@@ -217,6 +221,7 @@ def create_plan(
         chair=request.chair,
         start_time=request.start_time,
         created_by=actor.user,
+        overlap_reason=overlap_reason.strip(),
     )
     sessions = [
         PlannedSession(
@@ -235,6 +240,7 @@ def create_plan(
     if previous is not None:
         _carry_over(previous, sessions, held_through)
     PlannedSession.objects.bulk_create(sessions)
+    _check_bookings(plan, overlap_reason)
     record(
         actor,
         Action.CREATE,
@@ -250,9 +256,38 @@ def create_plan(
             "dates": [s.scheduled_on for s in sessions],  # as stored, moves carried over
             "held": [s.number for s in sessions if s.status == SessionStatus.CANCELLED],
             "reason": reason,
+            "overlap_reason": plan.overlap_reason,
         },
     )
     return plan
+
+
+MIN_OVERLAP_REASON = 10  # characters
+
+
+def _check_start(start_on: date, previous: TreatmentPlan | None) -> None:
+    """A plan starts no earlier than the back-entry grace allows; a new version keeping its
+    predecessor's start is not a new start."""
+    if previous is not None and start_on == previous.start_on:
+        return
+    refusal = bookings.start_refusal(start_on, timezone.localdate())
+    if refusal:
+        raise ValidationError({"start_on": refusal})
+
+
+def _check_bookings(plan: TreatmentPlan, overlap_reason: str) -> None:
+    """Refuse a chair another signed plan holds at that time, and an overlap with another active
+    plan of the patient without a reason (the plan's own, or one given now)."""
+    sessions = list(plan.sessions.all())
+    clashes = bookings.chair_clashes(sessions, ignore_plans=[plan.previous_id or 0])
+    if clashes:
+        raise ValidationError({"chair": clashes[:3]})
+    overlapping = bookings.overlapping_plans(plan)
+    if overlapping and len(overlap_reason.strip()) < MIN_OVERLAP_REASON:
+        message = bookings.overlap_message(overlapping)
+        raise ValidationError(
+            {"overlap_reason": f"{message} (at least {MIN_OVERLAP_REASON} characters)"}
+        )
 
 
 def _dates(protocol: protocols.Protocol, request: PlanRequest) -> list[date]:
@@ -304,9 +339,12 @@ def _carry_over(previous: TreatmentPlan, sessions: list[PlannedSession], held_th
 
 
 @transaction.atomic
-def sign_plan(actor: Actor, plan: TreatmentPlan, screening_override: str = "") -> TreatmentPlan:
+def sign_plan(
+    actor: Actor, plan: TreatmentPlan, screening_override: str = "", overlap_reason: str = ""
+) -> TreatmentPlan:
     """Only a prescriber signs, and only with a current signed screening or a documented
-    override saying why treatment goes ahead without one."""
+    override saying why treatment goes ahead without one; its chairs still free, and a reason
+    when it overlaps another active plan of the patient (given now or when it was made)."""
     plan = TreatmentPlan.objects.select_for_update().get(pk=plan.pk)
     require(actor, Perm.PLAN_SIGN, "screening_override", "Only a prescriber can sign a plan.")
     if plan.status != PlanStatus.DRAFT:
@@ -322,9 +360,21 @@ def sign_plan(actor: Actor, plan: TreatmentPlan, screening_override: str = "") -
                 )
             }
         )
+    overlap = overlap_reason.strip() or plan.overlap_reason
+    _check_bookings(plan, overlap)
     plan.status, plan.signed_by, plan.signed_at = PlanStatus.SIGNED, actor.user, timezone.now()
     plan.screening, plan.screening_override = screening, "" if screening else override
-    plan.save(update_fields=["status", "signed_by", "signed_at", "screening", "screening_override"])
+    plan.overlap_reason = overlap if bookings.overlapping_plans(plan) else plan.overlap_reason
+    plan.save(
+        update_fields=[
+            "status",
+            "signed_by",
+            "signed_at",
+            "screening",
+            "screening_override",
+            "overlap_reason",
+        ]
+    )
     if plan.previous is not None:
         _supersede(actor, plan.previous, plan)
     record(
@@ -337,6 +387,7 @@ def sign_plan(actor: Actor, plan: TreatmentPlan, screening_override: str = "") -
             "status": PlanStatus.SIGNED,
             "screening": screening.pk if screening else None,
             "screening_override": plan.screening_override,
+            "overlap_reason": plan.overlap_reason,
         },
     )
     return plan
@@ -369,7 +420,12 @@ def _supersede(actor: Actor, previous: TreatmentPlan, plan: TreatmentPlan) -> No
 
 @transaction.atomic
 def revise_plan(
-    actor: Actor, plan: TreatmentPlan, request: PlanRequest, reason: str, held_through: int = 0
+    actor: Actor,
+    plan: TreatmentPlan,
+    request: PlanRequest,
+    reason: str,
+    held_through: int = 0,
+    overlap_reason: str = "",
 ) -> TreatmentPlan:
     """A change to a signed plan: a new draft version with the reason; the signed one stays in
     force until the new version is signed."""
@@ -388,6 +444,7 @@ def revise_plan(
         previous=plan,
         reason=reason.strip(),
         held_through=held_through,
+        overlap_reason=overlap_reason,
     )
 
 
@@ -404,6 +461,10 @@ def move_session(actor: Actor, session: PlannedSession, new_date: date, chair: s
         raise ValidationError({"scheduled_on": str(exc)}) from exc
     old: dict[str, Any] = {"scheduled_on": session.scheduled_on, "chair": session.chair}
     session.scheduled_on, session.chair = new_date, chair or session.chair
+    if plan.status == PlanStatus.SIGNED:
+        clashes = bookings.chair_clashes([session], ignore_plans=())
+        if clashes:
+            raise ValidationError({"chair": clashes})
     session.save(update_fields=["scheduled_on", "chair"])
     record(
         actor,

@@ -18,7 +18,7 @@ from ketacare.accounts.access import StaffRequest, requires
 from ketacare.accounts.actor import Actor
 from ketacare.accounts.roles import Perm
 from ketacare.clinical import protocols
-from ketacare.lib.forms import show_errors
+from ketacare.lib.forms import form_error_lines, show_errors
 from ketacare.patients import services as patients
 from ketacare.patients.models import Patient
 from ketacare.plans import selectors, services, titration
@@ -55,7 +55,12 @@ def new_plan(request: StaffRequest, patient_id: int) -> HttpResponse:
     form = PlanForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            plan = services.create_plan(Actor.from_request(request), patient, _request(form))
+            plan = services.create_plan(
+                Actor.from_request(request),
+                patient,
+                _request(form),
+                overlap_reason=form.cleaned_data["overlap_reason"],
+            )
             return redirect("plans:detail", plan_id=plan.pk)
         except ValidationError as exc:
             show_errors(request, exc, form)
@@ -84,7 +89,11 @@ def revise(request: StaffRequest, plan_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             new = services.revise_plan(
-                Actor.from_request(request), plan, _request(form), form.cleaned_data["reason"]
+                Actor.from_request(request),
+                plan,
+                _request(form),
+                form.cleaned_data["reason"],
+                overlap_reason=form.cleaned_data["overlap_reason"],
             )
             return redirect("plans:detail", plan_id=new.pk)
         except ValidationError as exc:
@@ -128,7 +137,10 @@ def sign(request: StaffRequest, plan_id: int) -> HttpResponse:
     form.is_valid()
     try:
         services.sign_plan(
-            Actor.from_request(request), plan, form.cleaned_data.get("screening_override", "")
+            Actor.from_request(request),
+            plan,
+            form.cleaned_data.get("screening_override", ""),
+            form.cleaned_data.get("overlap_reason", ""),
         )
         messages.success(request, "Plan signed.")
         return redirect("plans:detail", plan_id=plan.pk)
@@ -252,7 +264,7 @@ def titration_review(request: StaffRequest, plan_id: int) -> HttpResponse:
         except ValidationError as exc:
             show_errors(request, exc)
     else:
-        messages.error(request, "Check the titration form: " + form.errors.as_text())
+        messages.error(request, "Check the titration form: " + form_error_lines(form))
     return redirect(f"{reverse('plans:detail', args=[plan.pk])}#titration")
 
 

@@ -1,4 +1,5 @@
-"""Reads for screening: the case as the rules see it, and which screening is current."""
+"""Reads for screening: the case as the rules see it (and as a clinician reads it, line by line),
+which screening is current, and what each finding is about in words."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from django.utils import timezone
 
 from ketacare.clinical import eligibility
 from ketacare.clinical.anthropometrics import age_on
+from ketacare.clinical.icd10 import catalogue
 from ketacare.patients.models import Frequency, Patient
 from ketacare.screening.models import Intake, Screening, case_digest
 
@@ -110,3 +112,124 @@ def current_signed_screening(patient: Patient) -> Screening | None:
     stale, and not an unoverridden exclusion."""
     s = status(patient)
     return s.screening if s.current_and_cleared else None
+
+
+# --- the case and the findings in words -------------------------------------------------------
+
+# The words a finding is filed under, for those that are neither a condition of the history step
+# (eligibility.CONDITIONS) nor a medication class (eligibility.drug_class_labels()).
+TRIGGERS = {
+    "age": "age",
+    "pregnancy": "pregnancy",
+    "breastfeeding": "breastfeeding",
+    "blood_pressure": "blood pressure",
+    "substance_use": "substance use",
+    "ketamine_misuse": "ketamine misuse",
+    "bmi": "body mass index",
+    "escort": "escort",
+    "treatment_resistance": "treatment resistance",
+    "suicide_risk": "suicide risk",
+    "diagnosis": "diagnosis",
+}
+NOT_RECORDED = "not recorded"
+
+
+def trigger_label(trigger: str) -> str:
+    """What a finding is about, in words (``blood_pressure`` -> "blood pressure")."""
+    if trigger in eligibility.CONDITIONS:
+        return eligibility.CONDITIONS[trigger].lower()
+    classes = eligibility.drug_class_labels()
+    return TRIGGERS.get(trigger) or classes.get(trigger) or trigger.replace("_", " ")
+
+
+@dataclass(frozen=True)
+class CaseLine:
+    label: str
+    text: str
+    missing: bool = False  # nothing was recorded: shown as such, never as "no"
+
+
+def _yes_no(value: object) -> str:
+    if value is True:
+        return "yes"
+    return "no" if value is False else NOT_RECORDED
+
+
+def _number(value: float | int | None, unit: str) -> str:
+    return NOT_RECORDED if value is None else f"{float(value):g} {unit}"
+
+
+def _medication(m: dict[str, Any]) -> str:
+    daily = m.get("daily_dose_mg")
+    return f"{m['name']} ({daily:g} mg a day)" if daily else str(m["name"])
+
+
+def _treatment(t: dict[str, Any]) -> str:
+    adequate = "adequate trial" if t.get("adequate") else "not an adequate trial"
+    return f"{t['name']} ({t.get('kind', 'other')}, {adequate})"
+
+
+def _diagnosis(code: str) -> str:
+    title = catalogue().title(code)
+    return f"{code} {title}" if title else code
+
+
+def _listed(items: list[str], empty: str) -> str:
+    return "; ".join(items) if items else empty
+
+
+def case_summary(case: dict[str, Any]) -> list[CaseLine]:
+    """The screening case as a clinician reads it, one line per thing the rules look at;
+    anything the case lacks says "not recorded"."""
+    bp = (
+        f"{case['bp_systolic']}/{case['bp_diastolic']} mmHg"
+        if case.get("bp_systolic") is not None and case.get("bp_diastolic") is not None
+        else NOT_RECORDED
+    )
+    substance = case.get("substance_use")
+    lines = [
+        ("Age", _number(case.get("age"), "years")),
+        ("Sex", str(case.get("sex") or NOT_RECORDED)),
+        ("Weight", _number(case.get("weight_kg"), "kg")),
+        ("Height", _number(case.get("height_cm"), "cm")),
+        ("Resting blood pressure", bp),
+        ("Heart rate", _number(case.get("heart_rate"), "/min")),
+        ("SpO2", _number(case.get("spo2"), "%")),
+        ("Pregnant", _yes_no(case.get("pregnant"))),
+        ("Breastfeeding", _yes_no(case.get("breastfeeding"))),
+        ("Diagnoses", _listed([_diagnosis(c) for c in case.get("diagnoses", [])], "none active")),
+        (
+            "Medical and psychiatric history",
+            _listed(
+                [eligibility.CONDITIONS.get(c, c) for c in case.get("conditions", [])],
+                "none ticked" if "conditions" in case else NOT_RECORDED,
+            ),
+        ),
+        ("Medications", _listed([_medication(m) for m in case.get("medications", [])], "none")),
+        (
+            "Prior treatments",
+            _listed(
+                [_treatment(t) for t in case.get("prior_treatments", [])],
+                "none" if "prior_treatments" in case else NOT_RECORDED,
+            ),
+        ),
+        (
+            "Substance use",
+            "; ".join(
+                f"{label}: {_yes_no(substance.get(key))}"
+                for key, label in (
+                    ("active_sud", "active disorder"),
+                    ("history_sud", "disorder in the past"),
+                    ("ketamine_misuse", "ketamine misuse ever"),
+                )
+            )
+            if isinstance(substance, dict)
+            else NOT_RECORDED,
+        ),
+        ("C-SSRS screen risk", str(case.get("cssrs_risk") or "not assessed")),
+        ("Escort home after dosing", _yes_no(case.get("has_escort"))),
+    ]
+    return [
+        CaseLine(label, text, missing=text in (NOT_RECORDED, "not assessed"))
+        for label, text in lines
+    ]

@@ -91,6 +91,7 @@ def intake_step(request: StaffRequest, patient_id: int, step: str) -> HttpRespon
             "screening:intake", patient_id=patient.pk, step=STEPS[STEPS.index(step) + 1]
         )
     patients.view_patient(Actor.from_request(request), patient, f"intake {step}")
+    case = selectors.case_for(patient)
     return render(
         request,
         "screening/intake.html",
@@ -100,7 +101,8 @@ def intake_step(request: StaffRequest, patient_id: int, step: str) -> HttpRespon
             "steps": [(s, TITLES[s]) for s in STEPS],
             "title": TITLES[step],
             "form": form,
-            "case": selectors.case_for(patient),
+            "case": case,
+            "summary": selectors.case_summary(case),
             "status": selectors.status(patient),
             "baseline": [
                 (s.instrument, s.baseline) for s in measures.series(patient) if s.baseline
@@ -125,21 +127,22 @@ def run(request: StaffRequest, patient_id: int) -> HttpResponse:
 def _result(
     request: StaffRequest, screening: Screening, form: SignForm, status_code: int = 200
 ) -> HttpResponse:
-    """The findings, exclusions first, each with its message and source, and the sign-off."""
+    """The case in words, the findings (exclusions first), each with what it is about, its
+    rationale and its source by name, and the sign-off."""
     stale = services.open_result(Actor.from_request(request), screening)
-    cited = " ".join(f["source"] for f in screening.findings)
-    sources = {k: v for k, v in eligibility.ruleset().sources.items() if f"[{k}]" in cited}
+    findings = [{**f, "about": selectors.trigger_label(f["trigger"])} for f in screening.findings]
     return render(
         request,
         "screening/result.html",
         {
-            "sources": sources,
+            "sources": eligibility.ruleset().sources,
             "screening": screening,
             "patient": screening.patient,
+            "case": selectors.case_summary(screening.case),
             "form": form,
             "stale": stale,
-            "exclusions": [f for f in screening.findings if f["level"] == "exclude"],
-            "cautions": [f for f in screening.findings if f["level"] == "caution"],
+            "exclusions": [f for f in findings if f["level"] == "exclude"],
+            "cautions": [f for f in findings if f["level"] == "caution"],
         },
         status=status_code,
     )

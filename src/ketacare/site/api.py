@@ -10,6 +10,7 @@ from ninja import NinjaAPI
 from ketacare.accounts.api_auth import allow
 from ketacare.accounts.models import User
 from ketacare.accounts.roles import Perm
+from ketacare.fhir.api import router as fhir_router
 from ketacare.patients.api import router as patients_router
 from ketacare.patients.schemas import Me
 from ketacare.supervised.api import router as sessions_router
@@ -57,3 +58,4 @@ def me(request: HttpRequest) -> dict[str, object]:
 
 api.add_router("/", patients_router)
 api.add_router("/", sessions_router)
+api.add_router("/fhir", fhir_router)

@@ -22,7 +22,14 @@ from ketacare.accounts.roles import Role
 from ketacare.measures import services as measures
 from ketacare.patients import services as patients
 from ketacare.patients.models import Patient
-from ketacare.site import demo_sessions
+from ketacare.site import (
+    demo_clinic,
+    demo_fhir,
+    demo_records,
+    demo_screening,
+    demo_sessions,
+    demo_waiting,
+)
 
 DEMO_PASSWORD = "ketacare-demo-2026"  # noqa: S105 (printed by `ketacare demo`; demo clinics only)
 PATIENT_COUNT = 60
@@ -415,6 +422,7 @@ def _answers(
 def seed(count: int = PATIENT_COUNT, seed_value: int = 2026) -> Seeded:
     actor = Actor.system("ketacare demo")
     staff_created, prescribers, therapists = _staff(actor)
+    demo_clinic.seed_settings(User.objects.get(username="admin"))
     rng, today = random.Random(seed_value), timezone.localdate()
     existing = set(Patient.objects.filter(mrn__startswith="DEMO-").values_list("mrn", flat=True))
     created = 0
@@ -435,6 +443,11 @@ def seed(count: int = PATIENT_COUNT, seed_value: int = 2026) -> Seeded:
                 random.Random(f"wsas-{seed_value}-{n}"),
             )
         created += 1
+    demo_fhir.seed()  # a referral's scores, taken in from the referring practice's EHR
     nurse, verifier = (User.objects.get(username=u) for u in ("nurse.reyes", "nurse.tanaka"))
     sessions = demo_sessions.seed_today(prescribers[0], nurse, verifier)
+    demo_waiting.seed(nurse)  # a prescriber's decision waits at the gate
+    demo_screening.seed(nurse, prescribers[0])
+    demo_records.seed(nurse, User.objects.get(username="frontdesk.brooks"))
+    demo_clinic.seed_desk(prescribers[0], User.objects.get(username="frontdesk.brooks"))
     return Seeded(staff_created=staff_created, patients_created=created, sessions_created=sessions)

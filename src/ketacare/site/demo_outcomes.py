@@ -16,9 +16,9 @@ import random
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from decimal import Decimal
 from unittest import mock
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from ketacare.accounts.actor import Actor
@@ -30,7 +30,8 @@ from ketacare.measures import services as measures
 from ketacare.measures.models import Context, Response
 from ketacare.patients.models import Patient
 from ketacare.plans import services as plans
-from ketacare.plans.models import SessionStatus, TreatmentPlan
+from ketacare.plans.models import PlannedSession, SessionStatus, TreatmentPlan
+from ketacare.site import demo_controlled
 from ketacare.site.demo_sessions import give_handout
 from ketacare.supervised import selectors
 from ketacare.supervised.models import Session
@@ -76,23 +77,36 @@ class _Course:
         self.doctor, self.nurse, self.verifier = _as(doctor), _as(nurse), verifier
 
     def plan(self, protocol_id: str, first_dose: datetime) -> TreatmentPlan:
-        start = timezone.localtime(first_dose)
+        """A signed plan from the first dose's day and time, in a chair free then (a chair
+        another plan holds is refused, so the course takes the next free chair, or time)."""
+        start = timezone.localtime(first_dose).replace(second=0, microsecond=0)
+        chairs = ["Chair 1", "Chair 2", "Chair 3", "Chair 4"]
+        self.rng.shuffle(chairs)
+        slots = [(c, start.time()) for c in chairs] + [
+            (c, (start + timedelta(hours=h)).time())
+            for h in (2, 4, -2, 6, -4, 1, 3, -1, 5, -3, 7, 8)
+            for c in chairs
+        ]
         with _at(first_dose - timedelta(days=3)):
-            plan = plans.create_plan(
-                self.doctor,
-                self.patient,
-                plans.PlanRequest(
+            for chair, at in slots:
+                request = plans.PlanRequest(
                     protocol_id,
                     start.date(),
-                    start.time().replace(second=0, microsecond=0),
-                    self.rng.choice(["Chair 1", "Chair 2", "Chair 3", "Chair 4"]),
+                    at,
+                    chair,
                     weekdays=list(range(7)),
                     primary_instrument="gad7",
-                ),
-            )
-            return plans.sign_plan(
-                self.doctor, plan, "Demo clinic: synthetic patient, screened at referral."
-            )
+                )
+                try:
+                    plan = plans.create_plan(self.doctor, self.patient, request)
+                except ValidationError as exc:
+                    if "chair" not in exc.message_dict:
+                        raise
+                    continue
+                return plans.sign_plan(
+                    self.doctor, plan, "Demo clinic: synthetic patient, screened at referral."
+                )
+        raise ValidationError({"chair": f"No chair free for {self.patient.mrn}'s course."})
 
     def session(self, plan: TreatmentPlan, dose_at: datetime, first: bool) -> bool:
         """The next planned session, dosed at ``dose_at`` and discharged; False when the plan
@@ -101,17 +115,34 @@ class _Course:
         nxt = planned.order_by("number").first()
         if nxt is None:
             return False
+        reason = self._reschedule(nxt, dose_at)
         with _at(dose_at - timedelta(minutes=40)):
-            session = gate.check_in(self.nurse, nxt)
+            session = gate.check_in(self.nurse, nxt, wrong_day_reason=reason)
         with _at(dose_at - timedelta(minutes=30)):
             self._gate(session, first)
-        with _at(dose_at - timedelta(minutes=20)):
+        # On the day the gate is passed, even when check-in was before midnight.
+        cleared_on = timezone.localtime(dose_at - timedelta(minutes=5))
+        midnight = cleared_on.replace(hour=0, minute=0, second=0, microsecond=0)
+        with _at(max(dose_at - timedelta(minutes=20), midnight)):
             self._pre_session_measures()
         with _at(dose_at - timedelta(minutes=5)):
             session = gate.clear(self.nurse, Session.objects.get(pk=session.pk))
         session = self._dose(session, dose_at)
         self._observe(session)
         return True
+
+    def _reschedule(self, planned: PlannedSession, dose_at: datetime) -> str:
+        """Move the planned session to the day it was given, two days before, as the front desk
+        would; where the plan's spacing refuses the move, the day's check-in gives the reason."""
+        day = timezone.localdate(dose_at - timedelta(minutes=40))  # the check-in's day
+        if planned.scheduled_on == day:
+            return ""
+        try:
+            with _at(dose_at - timedelta(days=2)):
+                plans.move_session(self.doctor, planned, day)
+        except ValidationError:
+            return "Came on another day than planned; agreed with the prescriber by phone."
+        return ""
 
     def _gate(self, session: Session, first: bool) -> None:
         if first:
@@ -164,13 +195,13 @@ class _Course:
             at = start + timedelta(minutes=5 * (n - 1))
             with _at(at):
                 administration.record_administration(
-                    self.nurse, session, self._entry(at, at, device=n)
+                    self.nurse, session, self._entry(session, at, at, device=n)
                 )
         if not session.devices:
             with _at(start):
                 ended = None if session.route == "iv" else start
                 administration.record_administration(
-                    self.nurse, session, self._entry(start, ended, device=None)
+                    self.nurse, session, self._entry(session, start, ended, device=None)
                 )
         end = start + timedelta(minutes=40 if session.route == "iv" else 5 * len(devices))
         with _at(end):
@@ -178,14 +209,15 @@ class _Course:
         return Session.objects.get(pk=session.pk)
 
     def _entry(
-        self, start: datetime, end: datetime | None, device: int | None
+        self, session: Session, start: datetime, end: datetime | None, device: int | None
     ) -> administration.DoseEntry:
+        units = demo_controlled.dose_units(session)
         return administration.DoseEntry(
             started_at=start,
             ended_at=end,
-            lot_number="DEMO-LOT-1",
+            container=demo_controlled.container_for(session, start, units),
+            drawn=None if device else units,
             verified_by=self.verifier,
-            concentration_mg_per_ml=None if device else Decimal("50"),
             device_number=device,
         )
 

@@ -8,7 +8,6 @@ are moved into the past with :func:`backdate` (which the tests use too)."""
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -24,6 +23,7 @@ from ketacare.education import services as handouts_given
 from ketacare.measures import services as measures
 from ketacare.patients.models import Patient
 from ketacare.plans import services as plans
+from ketacare.site import demo_controlled
 from ketacare.supervised.models import Session
 from ketacare.supervised.services import administration, gate, observations
 
@@ -110,15 +110,16 @@ def _dose(nurse: Actor, session: Session, verifier: User) -> Session:
     now = timezone.now()
     devices = range(1, session.devices + 1) if session.devices else [None]
     for device in devices:
+        units = demo_controlled.dose_units(session)
         administration.record_administration(
             nurse,
             session,
             administration.DoseEntry(
                 started_at=now,
                 ended_at=now if device else None,
-                lot_number="DEMO-LOT-1",
+                container=demo_controlled.container_for(session, now, units),
+                drawn=None if device else units,
                 verified_by=verifier,
-                concentration_mg_per_ml=None if device else Decimal("50"),
                 device_number=device,
             ),
         )

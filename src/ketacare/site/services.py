@@ -18,6 +18,7 @@ from ketacare.audit.services import record
 from ketacare.measures import selectors as measures
 from ketacare.measures.models import AssessmentRequest, SafetyAlert
 from ketacare.patients.models import Patient
+from ketacare.supervised import waiting
 from ketacare.supervised.rems_form import Due
 from ketacare.supervised.services import rems
 
@@ -29,12 +30,14 @@ class Dashboard:
     alerts: list[SafetyAlert]
     overdue: list[AssessmentRequest]
     rems_due: list[Due]
+    waiting: list[waiting.Decision]
 
 
 def open_dashboard(actor: Actor, user: User, today: date) -> Dashboard:
-    """The open safety alerts, overdue questionnaires and REMS forms due for ``user``; every
-    patient the page reveals is named in an audit event."""
+    """The decisions waiting for ``user``, open safety alerts, overdue questionnaires and REMS
+    forms due; every patient the page reveals is named in an audit event."""
     with transaction.atomic():
+        decisions = waiting.decisions_for(user)
         alerts = list(measures.alerts_for(user))
         overdue = list(measures.overdue_requests(user))
         due = rems.open_due_list(actor, today) if user.can(Perm.SESSION_VIEW) else []
@@ -43,11 +46,12 @@ def open_dashboard(actor: Actor, user: User, today: date) -> Dashboard:
             Action.VIEW,
             entity_type="dashboard",
             new={
+                "waiting": sorted({d.patient.mrn for d in decisions}),
                 "alerts": [a.patient.mrn for a in alerts],
                 "overdue": [r.patient.mrn for r in overdue],
             },
         )
-    return Dashboard(alerts=alerts, overdue=overdue, rems_due=due)
+    return Dashboard(alerts=alerts, overdue=overdue, rems_due=due, waiting=decisions)
 
 
 AUDIT_PAGE_SIZE = 100

@@ -14,9 +14,11 @@ from ketacare.accounts.access import StaffRequest, public, requires
 from ketacare.accounts.actor import Actor
 from ketacare.accounts.roles import Perm
 from ketacare.audit import selectors as audit
+from ketacare.controlled import selectors as controlled
 from ketacare.measures.forms import CloseAlertForm
 from ketacare.site import services
 from ketacare.site.forms import EventFilterForm
+from ketacare.supervised import waiting
 
 
 @public
@@ -49,7 +51,11 @@ def dashboard(request: StaffRequest) -> HttpResponse:
             "alerts": board.alerts,
             "overdue": board.overdue,
             "due": board.rems_due,
+            "waitlist": waiting.waitlist(board.waiting),
             "close_form": CloseAlertForm(),
+            "controlled_warnings": controlled.warnings(timezone.localdate())
+            if request.user.can(Perm.CONTROLLED_REPORT)
+            else [],
         },
     )
 

@@ -6,23 +6,51 @@ services'."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from ketacare.accounts.models import User
-from ketacare.accounts.roles import Perm, Role
-from ketacare.clinical import instruments, monitoring
+from ketacare.accounts.roles import Perm
+from ketacare.accounts.witness import add_witness, check_witness, witnesses
+from ketacare.clinical import booking, instruments, monitoring
+from ketacare.controlled import selectors as stock
+from ketacare.controlled.models import Container
 from ketacare.lib.fields import DateInput, integer_within
 from ketacare.patients.models import WEIGHT_KG
-from ketacare.supervised.models import AdverseEvent, AeOutcome, PregnancyTest
+from ketacare.supervised.models import AdverseEvent, AeOutcome, PregnancyTest, Session
 
 _WHEN = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
+def _has_happened(value: datetime) -> None:
+    """A moment of the session: not before 1900, not in the future beyond the clock skew."""
+    refusal = booking.moment_refusal(value, timezone.localtime())
+    if refusal:
+        raise ValidationError(refusal)
+
+
 def _when(label: str, required: bool = True, help_text: str = "") -> forms.DateTimeField:
-    return forms.DateTimeField(label=label, required=required, widget=_WHEN, help_text=help_text)
+    return forms.DateTimeField(
+        label=label,
+        required=required,
+        widget=_WHEN,
+        help_text=help_text,
+        validators=[_has_happened],
+    )
+
+
+class CheckInForm(forms.Form):
+    wrong_day_reason = forms.CharField(
+        max_length=300,
+        required=False,
+        label="Reason for checking in on another day",
+        help_text="Only when the session is planned for another day; a nurse or prescriber.",
+    )
 
 
 class ConsentForm(forms.Form):
@@ -84,45 +112,104 @@ class AckForm(forms.Form):
 
 
 def verifiers(exclude: User) -> Any:
-    roles = [r.value for r in (Role.NURSE, Role.PRESCRIBER)]
-    return User.objects.filter(is_active=True, role__in=roles).exclude(pk=exclude.pk)
+    return witnesses(exclude, Perm.SESSION_RUN)
 
 
 class DoseForm(forms.Form):
-    """One administration, witnessed: the verifier re-enters their own password."""
+    """One administration drawn from a named container, witnessed: the verifier re-enters their
+    own password and witnesses any waste of what was drawn beyond the dose."""
 
     started_at = _when("Started at")
     ended_at = _when("Ended at", required=False)
-    lot_number = forms.CharField(max_length=40)
-    concentration_mg_per_ml = forms.DecimalField(
-        label="Vial concentration (mg/mL)", required=False, max_digits=6, decimal_places=2
+    container = forms.ModelChoiceField(
+        queryset=Container.objects.none(), label="Drawn from (bottle, lot)"
+    )
+    drawn = forms.DecimalField(
+        label="Amount drawn (mL)",
+        required=False,
+        min_value=Decimal("0.001"),
+        max_digits=8,
+        decimal_places=3,
+        help_text="Leave empty when exactly the dose was drawn; more is wasted before the verifier",
+    )
+    diluted_to_ml = forms.DecimalField(
+        label="Diluted to (mL)",
+        required=False,
+        min_value=Decimal("0.1"),
+        max_digits=7,
+        decimal_places=1,
+        help_text="The infusion's volume after dilution, if diluted",
+    )
+    one_spray = forms.BooleanField(
+        required=False, label="Stopped after the first spray (the rest is wasted)"
     )
     device_number = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    verified_by = forms.ModelChoiceField(queryset=User.objects.none(), label="Verified by")
-    verifier_password = forms.CharField(
-        widget=forms.PasswordInput, label="Verifier's password", strip=False
-    )
 
-    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, session: Session | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        field = self.fields["verified_by"]
+        add_witness(
+            self,
+            user=user,
+            perm=Perm.SESSION_RUN,
+            name="verified_by",
+            label="Verified by",
+            reentry_label="Verifier's password",
+        )
+        field = self.fields["container"]
         assert isinstance(field, forms.ModelChoiceField)
-        field.queryset = verifiers(user)
+        field.queryset = (
+            stock.usable_for(session.drug, session.route) if session else stock.open_containers()
+        )
+        field.label_from_instance = stock.label  # type: ignore[method-assign,assignment]
+        if session is None or not session.is_esketamine:
+            del self.fields["one_spray"]
+        else:
+            del self.fields["drawn"], self.fields["diluted_to_ml"]
+        if session is not None and session.route != "iv":
+            self.fields.pop("diluted_to_ml", None)
         self.fields["started_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        verifier = data.get("verified_by")
-        password = data.get("verifier_password", "")
-        if verifier is not None and not verifier.check_password(password):
-            self.add_error("verifier_password", "That is not the verifier's password.")
-        if verifier is not None and not verifier.can(Perm.SESSION_RUN):
-            self.add_error("verified_by", "The verifier must be a nurse or prescriber.")
+        check_witness(self, data, name="verified_by", perm=Perm.SESSION_RUN)
         return data
 
 
+GIVEN_UNITS = [("mg", "mg"), ("mL", "mL of the infusion")]
+
+
 class EndDosingForm(forms.Form):
+    """The end of dosing; when less was given than planned, how much, why, and a witness for
+    the waste of the rest."""
+
     ended_at = _when("Dosing ended at")
+    given_amount = forms.DecimalField(
+        label="Amount actually given",
+        required=False,
+        min_value=Decimal(0),
+        max_digits=8,
+        decimal_places=2,
+        help_text="Only when it differs from the dose (an infusion stopped early)",
+    )
+    given_unit = forms.ChoiceField(label="Unit", choices=GIVEN_UNITS, initial="mg", required=False)
+    given_reason = forms.CharField(label="Why less was given", max_length=200, required=False)
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        add_witness(
+            self,
+            user=user,
+            perm=Perm.CONTROLLED_HANDLE,
+            name="witness",
+            label="Waste witnessed by",
+            reentry_label="Witness's password",
+            required=False,
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        check_witness(self, data, name="witness", perm=Perm.CONTROLLED_HANDLE)
+        return data
 
 
 class RatingForm(forms.Form):

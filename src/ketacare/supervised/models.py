@@ -3,6 +3,7 @@ discharge. Its primary key is the planned session's, so ``/sessions/<id>/`` name
 
 from __future__ import annotations
 
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -11,6 +12,7 @@ from django.db import models
 
 from ketacare.clinical import dosing
 from ketacare.clinical.session import State
+from ketacare.controlled.models import Container
 from ketacare.lib.fields import enum_choices, phone_validator
 from ketacare.patients.models import Patient
 from ketacare.plans.models import PlannedSession, TreatmentPlan
@@ -71,14 +73,31 @@ class Session(models.Model):
     bp_confirm_note = models.CharField(max_length=300, blank=True)
     suicide_reviewed_by = _user(null=True, blank=True)
     suicide_review_note = models.CharField(max_length=300, blank=True)
+    # Checked in on a day other than the planned one: the clinician's reason (issue 18).
+    wrong_day_reason = models.CharField(max_length=300, blank=True)
+    # A second ketamine-class dose on one day: the prescriber's decision and why.
+    second_dose_confirmed_by = _user(null=True, blank=True)
+    second_dose_note = models.CharField(max_length=300, blank=True)
     checked_in_at = models.DateTimeField(null=True, blank=True)
     dosing_started_at = models.DateTimeField(null=True, blank=True)
     dosing_ended_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     end_reason = models.CharField(max_length=300, blank=True)
+    # Less given than planned (an infusion ended early, fewer devices): what and why.
+    dosing_end_note = models.CharField(max_length=300, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["state"])]
+        # What the check-in refuses with a message, held by the database against a race. (A
+        # chair's is checked at check-in only: a session back-entered for an earlier day may
+        # pass through a chair that someone sits in now.)
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient"],
+                condition=models.Q(state__in=[s.value for s in ACTIVE_STATES]),
+                name="one_session_under_way_per_patient",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"session {self.planned.number} of {self.patient} ({self.state})"
@@ -93,6 +112,12 @@ class Session(models.Model):
         if not self.is_esketamine:
             return None
         return int(self.dose_mg / dosing.constants().mg_per_device)
+
+    @property
+    def given_mg(self) -> Decimal | None:
+        """What the dosing record says was given (None before the first administration)."""
+        doses = [a.dose_mg for a in self.administrations.all()]
+        return sum(doses, start=Decimal(0)) if doses else None
 
     @property
     def is_esketamine(self) -> bool:
@@ -147,6 +172,14 @@ class Administration(models.Model):
     concentration_mg_per_ml = models.DecimalField(
         max_digits=6, decimal_places=2, null=True, blank=True
     )
+    # The controlled-substance container it was drawn from, and the amounts in its unit (mL or
+    # devices): drawn = given + wasted, always (the ledger holds the same in its entries).
+    container = models.ForeignKey(
+        Container, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    drawn = models.DecimalField(max_digits=10, decimal_places=3, null=True, blank=True)
+    wasted = models.DecimalField(max_digits=10, decimal_places=3, null=True, blank=True)
+    diluted_to_ml = models.DecimalField(max_digits=7, decimal_places=1, null=True, blank=True)
     started_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
     administered_by = _user()
@@ -312,3 +345,22 @@ class RemsForm(models.Model):
 
     def __str__(self) -> str:
         return f"REMS form for {self.session}" + (" (signed)" if self.signed_at else "")
+
+
+class Arrival(models.Model):
+    """The patient is at the front desk for a planned session: when, and the escort home as
+    the desk noted it (name, phone, whether they came too). Not the clinical check-in: a nurse
+    opens the session record (:class:`Session`), which takes the escort noted here."""
+
+    planned = models.OneToOneField(
+        PlannedSession, primary_key=True, on_delete=models.PROTECT, related_name="arrival"
+    )
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="arrivals")
+    arrived_at = models.DateTimeField()
+    escort_name = models.CharField(max_length=150, blank=True)
+    escort_phone = models.CharField(max_length=25, blank=True, validators=[phone_validator])
+    escort_present = models.BooleanField(default=False)
+    recorded_by = _user()
+
+    def __str__(self) -> str:
+        return f"{self.patient} arrived at {self.arrived_at:%H:%M}"

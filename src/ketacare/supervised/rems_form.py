@@ -31,7 +31,8 @@ from ketacare.supervised.rems_values import (
     values_of,
 )
 
-FORM_VERSION = "Spravato REMS Patient Monitoring Form, outpatient, 11/2021 (notes 1.3)"
+CLINIC_SETTINGS = "an administrator sets it in Clinic settings"
+FORM_VERSION = "Spravato REMS Patient Monitoring Form, outpatient, 11/2021"  # notes 1.3
 DUE_DAYS = 7  # "submit within 7 days" of the session (REMS; notes 1.3)
 
 # (section, ((key, label, how to supply a missing value), ...)), in the paper form's order.
@@ -54,15 +55,15 @@ LAYOUT: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = (
     )),
     ("Monitoring healthcare provider", (
         ("hcp_name", "Monitoring HCP name", NOT_ENDED),
-        ("hcp_phone", "Monitoring HCP telephone", "set KETACARE_SITE_PHONE"),
+        ("hcp_phone", "Monitoring HCP telephone", CLINIC_SETTINGS),
         ("hcp_email", "Monitoring HCP email", "add an email to the clinician's staff account"),
     )),
     ("Healthcare setting", (
-        ("setting_name", "Healthcare setting name", "set KETACARE_SITE_NAME"),
-        ("setting_address", "Healthcare setting address", "set KETACARE_SITE_ADDRESS"),
-        ("setting_city", "Healthcare setting city", "set KETACARE_SITE_CITY"),
-        ("setting_state", "Healthcare setting state", "set KETACARE_SITE_STATE"),
-        ("setting_zip", "Healthcare setting ZIP", "set KETACARE_SITE_ZIP"),
+        ("setting_name", "Healthcare setting name", CLINIC_SETTINGS),
+        ("setting_address", "Healthcare setting address", CLINIC_SETTINGS),
+        ("setting_city", "Healthcare setting city", CLINIC_SETTINGS),
+        ("setting_state", "Healthcare setting state", CLINIC_SETTINGS),
+        ("setting_zip", "Healthcare setting ZIP", CLINIC_SETTINGS),
     )),
     ("Treatment session", (
         ("treatment_date", "Treatment date", "record the devices"),
@@ -80,9 +81,9 @@ LAYOUT: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = (
         ("bp_end", "Blood pressure prior to session completion", "no reading in the window"),
     )),
     ("Adverse outcomes", (
-        ("sedation", "Sedation", ""),
+        ("sedation", "Sedation", "rate MOAA/S on the session page"),
         ("sedation_resolved", "Sedation resolved before discharge", "record the outcome"),
-        ("dissociation", "Dissociation", ""),
+        ("dissociation", "Dissociation", "rate CADSS on the session page"),
         ("dissociation_resolved", "Dissociation resolved before discharge", "record the outcome"),
         ("respiratory_depression", "Respiratory depression", ""),
         ("respiratory_depression_resolved", "Respiratory depression resolved before discharge",
@@ -178,7 +179,8 @@ def _field(key: str, label: str, hint: str, values: dict[str, Value]) -> Field:
     value, source = values[key]
     parent = FOLLOW_UP.get(key)
     required = key not in OPTIONAL and (parent is None or values[parent][0] == YES)
-    source = "not applicable" if parent and not required else source
+    if parent and not required:  # asked only after a Yes; nothing to say while that is absent
+        source = "not applicable" if values[parent][0] else "asked once the question is recorded"
     return Field(key, label, value, source, required, hint)
 
 

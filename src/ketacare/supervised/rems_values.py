@@ -7,10 +7,11 @@ from collections import Counter
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.conf import settings
 from django.utils import timezone
 
 from ketacare.accounts.models import User
+from ketacare.clinic import selectors as clinic_settings
+from ketacare.clinic.selectors import Clinic
 from ketacare.clinical import eligibility, instruments, monitoring
 from ketacare.clinical.session import State
 from ketacare.supervised import selectors
@@ -50,11 +51,12 @@ def _yn(flag: bool) -> str:
 
 def values_of(session: Session, start: datetime | None, row: RemsForm | None) -> dict[str, Value]:
     """Every field's (value, source), keyed as in :data:`ketacare.supervised.rems.LAYOUT`."""
+    clinic = clinic_settings.current()
     return {
         **_patient(session, start, row),
         **_medications(session),
-        **_provider(session),
-        **_setting(),
+        **_provider(session, clinic),
+        **_setting(clinic),
         **_treatment(session, start, row),
         **_vitals(session, start),
         **_outcomes(session, start),
@@ -96,7 +98,8 @@ def _medications(session: Session) -> dict[str, Value]:
             _yn(bool(found)),
             f"chart medications: {', '.join(found)}"
             if found
-            else f"none of the {len(names)} chart medication(s) is in class {drug_class}",
+            else f"none of the {len(names)} chart medication(s) is a "
+            f"{eligibility.drug_class_labels()[drug_class]}",
         )
     return values
 
@@ -115,20 +118,19 @@ def monitoring_clinician(session: Session) -> User | None:
     return User.objects.get(pk=top[0][0]) if top else None
 
 
-def _provider(session: Session) -> dict[str, Value]:
+def _provider(session: Session, clinic: Clinic) -> dict[str, Value]:
     who = monitoring_clinician(session)
     how = "the clinician who ended the session" if session.ended_at else "most vital signs entered"
     return {
         "hcp_name": (who.display_name if who else "", how),
-        "hcp_phone": (settings.KETACARE_SITE.get("phone", ""), "the healthcare setting's phone"),
+        "hcp_phone": (clinic.phone, f"the healthcare setting's phone ({clinic.source('phone')})"),
         "hcp_email": (who.email if who else "", f"staff account {who.username}" if who else how),
     }
 
 
-def _setting() -> dict[str, Value]:
-    site = settings.KETACARE_SITE
+def _setting(clinic: Clinic) -> dict[str, Value]:
     return {
-        f"setting_{k}": (site.get(k, ""), f"site configuration KETACARE_SITE_{k.upper()}")
+        f"setting_{k}": (getattr(clinic, k), clinic.source(k))
         for k in ("name", "address", "city", "state", "zip")
     }
 
@@ -255,28 +257,40 @@ def _rated(
 ) -> tuple[list[bool], str]:
     """Whether each complete rating from the first device on carries the instrument's ``flag``
     (moaas.toml: sedation; cadss.toml: dissociation), oldest first, and a summary naming the
-    flag's rule as the instrument file states it."""
+    flag's rule as the instrument file states it. A rating marked entered in error counts as
+    none; no rating at all is "not recorded" (the form cannot answer No from nothing)."""
     instrument = instruments.get(instrument_id)
     if start is None:
         return [], "not dosed"
     rule = next(f for f in instrument.flags if f.flag == flag)
-    rows = session.responses.filter(instrument=instrument_id, completed_at__gte=start)
+    rows = session.responses.filter(
+        instrument=instrument_id, completed_at__gte=start, entered_in_error_at__isnull=True
+    )
     scores = [r.score() for r in rows.order_by("completed_at", "id")]
     flags = [flag in s.flags for s in scores if s.total is not None]
+    if not flags:
+        return [], f"not recorded: no complete {instrument.abbreviation} rating after dosing"
     rated = f"{instrument.abbreviation} {rule.on} {rule.op} {rule.value}"
     return flags, f"{sum(flags)} of {len(flags)} rating(s) with {rated}"
 
 
 def _outcome(
-    key: str, events: list[AdverseEvent], signs: str, seen: bool, persists: bool
+    key: str,
+    events: list[AdverseEvent],
+    signs: str,
+    seen: bool,
+    persists: bool,
+    observed: bool = True,
 ) -> dict[str, Value]:
     """Yes when an adverse event is coded so or a sign was ``seen``; resolved when every such
-    event resolved and the sign did not persist to the end of the session."""
+    event resolved and the sign did not persist to the end of the session. No only when the
+    sign was ``observed`` (rated or measured); else not recorded ("")."""
     occurred = bool(events) or seen
     why = "; ".join([*(f"adverse event {e.label} ({e.outcome})" for e in events), signs])
     resolved = all(e.outcome in RESOLVED for e in events) and not persists
+    answer = _yn(occurred) if occurred or observed else ""
     return {
-        key: (_yn(occurred), why),
+        key: (answer, why),
         f"{key}_resolved": (
             _yn(resolved) if occurred else "",
             "adverse-event outcomes and the last rating or reading",
@@ -300,6 +314,7 @@ def _outcomes(session: Session, start: datetime | None) -> dict[str, Value]:
             sedation_why,
             any(sedation),
             bool(sedation) and sedation[-1],
+            observed=bool(sedation),
         ),
         **_outcome(
             "dissociation",
@@ -307,6 +322,7 @@ def _outcomes(session: Session, start: datetime | None) -> dict[str, Value]:
             dissociation_why,
             any(dissociation),
             bool(dissociation) and dissociation[-1],
+            observed=bool(dissociation),
         ),
         **_outcome(
             "respiratory_depression",
@@ -315,6 +331,7 @@ def _outcomes(session: Session, start: datetime | None) -> dict[str, Value]:
             + ("; still at the end" if still else ""),
             breathing > 0,
             still,
+            observed=session.vitals.filter(pre_dose=False).exists(),
         ),
         "sae": (_yn(bool(serious)), f"{len(serious)} adverse event(s) marked serious"),
         "sae_description": ("; ".join(map(_describe, serious)), "the serious adverse events"),

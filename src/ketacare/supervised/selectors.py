@@ -41,7 +41,9 @@ def predose_vitals(session: Session) -> VitalSign | None:
 
 def _today_responses(patient: Patient, instrument_id: str) -> QuerySet[Response]:
     start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
-    return patient.responses.filter(instrument=instrument_id, completed_at__gte=start)
+    return patient.responses.not_in_error().filter(
+        instrument=instrument_id, completed_at__gte=start
+    )
 
 
 def gate_facts(session: Session) -> rules.GateFacts:
@@ -69,7 +71,26 @@ def gate_facts(session: Session) -> rules.GateFacts:
         pregnancy_test=session.pregnancy_test,
         medications_reviewed=session.medications_reviewed,
         education_acknowledged=_education(session),
+        dosed_earlier_today=dosed_earlier_today(session),
+        second_dose_confirmed=session.second_dose_confirmed_by_id is not None,
     )
+
+
+def dosed_earlier_today(session: Session) -> str:
+    """Another of the patient's sessions dosed today (every route is ketamine-class), described
+    for the gate: "session 1 at 09:40"; "" when there is none."""
+    start = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    earlier = (
+        Session.objects.filter(patient=session.patient, dosing_started_at__gte=start)
+        .exclude(pk=session.pk)
+        .select_related("planned")
+        .order_by("dosing_started_at")
+        .first()
+    )
+    if earlier is None or earlier.dosing_started_at is None:
+        return ""
+    at = timezone.localtime(earlier.dosing_started_at)
+    return f"session {earlier.planned.number} at {at:%H:%M}"
 
 
 def _education(session: Session) -> bool | None:
@@ -130,14 +151,19 @@ def _taken_minutes(session: Session) -> list[float]:
 def last_total(session: Session, instrument_id: str) -> int | None:
     """The latest complete rating's stored total; an incomplete one has no total and counts as
     none."""
-    rated = session.responses.filter(instrument=instrument_id, total__isnull=False)
+    rated = session.responses.not_in_error().filter(instrument=instrument_id, total__isnull=False)
     return rated.order_by("-completed_at", "-id").values_list("total", flat=True).first()
 
 
 def before_discharge_vitals(session: Session, now: datetime) -> VitalSign | None:
-    window = int(monitoring.data()["timing"]["before_discharge"]["value"])
-    since = now - timedelta(minutes=window)
-    return session.vitals.filter(taken_at__gte=since).order_by("-taken_at", "-id").first()
+    """The latest reading that meets "before discharge" for leaving at ``now``: inside the
+    window and after dosing ended (:func:`ketacare.clinical.monitoring.before_discharge_window`)."""
+    window = monitoring.before_discharge_window(session.dosing_ended_at, now)
+    if window is None:
+        return None
+    since, until = window
+    rows = session.vitals.filter(pre_dose=False, taken_at__gte=since, taken_at__lte=until)
+    return rows.order_by("-taken_at", "-id").first()
 
 
 def discharge_facts(session: Session, now: datetime) -> rules.DischargeFacts:
@@ -258,7 +284,7 @@ class Summary:
 
 
 def _totals(session: Session, instrument_id: str) -> list[int]:
-    rated = session.responses.filter(instrument=instrument_id, total__isnull=False)
+    rated = session.responses.not_in_error().filter(instrument=instrument_id, total__isnull=False)
     return [t for t in rated.values_list("total", flat=True) if t is not None]
 
 
@@ -389,15 +415,24 @@ def medication_changes(session: Session) -> MedicationChanges:
 
 def predicted_chart(session: Session) -> PlannedChart | None:
     """The typical patient's predicted concentration for today's dose (recomputed from today's
-    weight when it was), on today's weight or the plan's; ``None`` when the model cannot take it."""
+    weight when it was), on today's weight or the plan's; when dosing ended with less than
+    planned, for the dose actually given over the minutes it took. ``None`` when the model
+    cannot take it."""
     m = session.monitoring
     weight = session.weight_kg or session.plan.weight_kg
+    dose, minutes = session.dose_mg, m.get("infusion_minutes")
+    given = session.given_mg if session.dosing_end_note else None
+    if given is not None and session.dosing_started_at and session.dosing_ended_at:
+        dose = given
+        if minutes:
+            taken = _minutes_since(session.dosing_started_at, session.dosing_ended_at)
+            minutes = float(max(1, round(taken)))
     try:
         return planned_dose_chart(
             session.route,
-            float(session.dose_mg),
+            float(dose),
             float(weight),
-            float(m["infusion_minutes"]) if m.get("infusion_minutes") else None,
+            float(minutes) if minutes else None,
             device_interval_min=float(m["device_interval_minutes"])
             if m.get("device_interval_minutes")
             else None,

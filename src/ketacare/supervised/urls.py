@@ -4,7 +4,7 @@ adverse events and the esketamine REMS form. A ``session_id`` is the planned ses
 
 from django.urls import path
 
-from ketacare.supervised import rems_views, views
+from ketacare.supervised import desk_views, rems_views, views
 
 app_name = "sessions"
 urlpatterns = [
@@ -19,6 +19,11 @@ urlpatterns = [
     path("sessions/<int:session_id>/weight/", views.weight, name="weight"),
     path("sessions/<int:session_id>/confirm-bp/", views.confirm_bp, name="confirm_bp"),
     path("sessions/<int:session_id>/review-risk/", views.review_risk, name="review_risk"),
+    path(
+        "sessions/<int:session_id>/second-dose/",
+        views.confirm_second_dose,
+        name="confirm_second_dose",
+    ),
     path("sessions/<int:session_id>/clear/", views.clear, name="clear"),
     path("sessions/<int:session_id>/dose/", views.dose, name="dose"),
     path("sessions/<int:session_id>/end-dosing/", views.end_dosing, name="end_dosing"),
@@ -40,4 +45,7 @@ urlpatterns = [
     path("sessions/<int:session_id>/rems/inputs/", rems_views.inputs, name="rems_inputs"),
     path("sessions/<int:session_id>/rems/sign/", rems_views.sign, name="rems_sign"),
     path("rems/", rems_views.due, name="rems_due"),
+    # The front desk's day: arrivals (the patient at the desk, the escort noted) and the chairs
+    path("desk/", desk_views.desk, name="desk"),
+    path("desk/arrivals/<int:session_id>/", desk_views.arrive, name="arrive"),
 ]

@@ -26,7 +26,7 @@ from ketacare.lib.redirects import next_url
 from ketacare.patients.models import Patient
 from ketacare.plans.models import PlannedSession
 from ketacare.supervised import forms as f
-from ketacare.supervised import selectors
+from ketacare.supervised import selectors, waiting
 from ketacare.supervised.models import AdverseEvent, Alarm, Session
 from ketacare.supervised.services import administration, lifecycle, observations, primitives, reads
 from ketacare.supervised.services import gate as pre_dose
@@ -45,20 +45,33 @@ def _run(
     form: forms.BaseForm,
     action: Action,
     done: str,
+    slot: str = "",
 ) -> HttpResponse:
+    """Validate ``form``, run ``action``, go back. A refusal is shown beside the form it came
+    from (``slot`` on the session page: the page again, status 400, with what was typed kept);
+    an action posted from elsewhere (the monitor) gets it as a message instead."""
     session = get_object_or_404(Session, pk=session_id)
-    if not form.is_valid():
-        messages.error(request, form_error_lines(form))
-        return redirect(_back(request, session_id))
-    try:
-        action(Actor.from_request(request), session, form.cleaned_data)
-    except ValidationError as exc:
-        show_errors(request, exc)
-    except (primitives.GateNotPassed, primitives.DischargeRefused) as exc:
-        messages.error(request, f"Not yet: {exc}")
-    else:
-        messages.success(request, done)
-    return redirect(_back(request, session_id))
+    if form.is_valid():
+        try:
+            action(Actor.from_request(request), session, form.cleaned_data)
+        except ValidationError as exc:
+            show_errors(request, exc, form)
+        except primitives.DischargeRefused as exc:
+            held = "; ".join(u.label.lower() for u in exc.unmet)
+            form.add_error(None, f"Not yet: discharge is held back by {held}.")
+        except primitives.GateNotPassed as exc:
+            form.add_error(None, f"Not yet: {exc}")
+        else:
+            messages.success(request, done)
+            return redirect(_back(request, session_id))
+    back = _back(request, session_id)
+    if slot and back == reverse("sessions:detail", args=[session_id]):
+        session.refresh_from_db()
+        reads.view_session(Actor.from_request(request), session)  # the page shown again
+        page = _page(request, session, failed=(slot, form))
+        return render(request, "sessions/detail.html", page, status=400)
+    messages.error(request, form_error_lines(form))
+    return redirect(back)
 
 
 # The page -----------------------------------------------------------------------------------
@@ -72,13 +85,33 @@ def detail(request: StaffRequest, session_id: int) -> HttpResponse:
     )
     session = Session.objects.filter(pk=session_id).first()
     if session is None:
-        reads.view_planned_session(Actor.from_request(request), planned)
-        return render(request, "sessions/not_started.html", {"planned": planned})
+        return _not_started(request, planned, f.CheckInForm())
     reads.view_session(Actor.from_request(request), session)
     return render(request, "sessions/detail.html", _page(request, session))
 
 
-def _page(request: StaffRequest, session: Session) -> dict[str, Any]:
+def _page(
+    request: StaffRequest,
+    session: Session,
+    failed: tuple[str, forms.BaseForm] | None = None,
+) -> dict[str, Any]:
+    """The session page's context; ``failed`` is the action form a refusal came back on, put in
+    its place (``rating.moaas`` for a rating form) so its errors and input show beside it."""
+    context = _page_context(request, session)
+    if failed is not None:
+        where, form = failed
+        slot, _, target = where.partition(":")  # "ack:12": the form of alarm 12
+        group, _, name = slot.partition(".")  # "rating.cadss": forms["rating"]["cadss"]
+        if name:
+            context["forms"][group][name] = form
+        else:
+            context["forms"][slot] = form
+        lines = form_error_lines(form)
+        context["failed"] = {"slot": slot, "target": target, "form": form, "lines": lines}
+    return context
+
+
+def _page_context(request: StaffRequest, session: Session) -> dict[str, Any]:
     now = timezone.now()
     facts = selectors.gate_facts(session)
     due, overdue = selectors.next_vitals(session, now)
@@ -103,7 +136,9 @@ def _page(request: StaffRequest, session: Session) -> dict[str, Any]:
         **_live(session, shown=None),
         "ratings": selectors.ratings(session),
         "events": session.adverse_events.all(),
-        "administrations": session.administrations.select_related("administered_by", "verified_by"),
+        "administrations": session.administrations.select_related(
+            "administered_by", "verified_by", "container__product"
+        ),
         "transitions": session.transitions.select_related("by"),
         "next_device": session.administrations.count() + 1,
         "devices": session.devices,
@@ -113,8 +148,8 @@ def _page(request: StaffRequest, session: Session) -> dict[str, Any]:
             "weight": f.WeightForm(),
             "vitals": f.VitalsForm(),
             "note": f.NoteForm(),
-            "dose": f.DoseForm(user=request.user),
-            "end": f.EndDosingForm(initial={"ended_at": timezone.localtime()}),
+            "dose": f.DoseForm(user=request.user, session=session),
+            "end": f.EndDosingForm(user=request.user, initial={"ended_at": timezone.localtime()}),
             "ae": f.AdverseEventForm(initial={"onset_at": timezone.localtime()}),
             "reason": f.ReasonForm(),
             "ack": f.AckForm(),
@@ -131,16 +166,39 @@ def _gate_initial(session: Session) -> dict[str, object]:
     return {name: getattr(session, name) for name in fields}
 
 
+def _not_started(
+    request: StaffRequest, planned: PlannedSession, form: f.CheckInForm
+) -> HttpResponse:
+    """The planned session before check-in, with the check-in form (400 when it was refused)."""
+    reads.view_planned_session(Actor.from_request(request), planned)
+    context = {
+        "planned": planned,
+        "form": form,
+        "wrong_day": planned.scheduled_on != timezone.localdate(),
+    }
+    status = 400 if form.is_bound else 200
+    return render(request, "sessions/not_started.html", context, status=status)
+
+
 @requires(Perm.SESSION_RUN)
 @require_POST
 def check_in(request: StaffRequest, session_id: int) -> HttpResponse:
-    planned = get_object_or_404(PlannedSession, pk=session_id)
-    try:
-        pre_dose.check_in(Actor.from_request(request), planned)
-        messages.success(request, "Checked in.")
-    except ValidationError as exc:
-        show_errors(request, exc)
-    return redirect(_back(request, session_id))
+    """Check in; a refusal (the chair or the patient taken, the wrong day) is shown beside the
+    check-in form, with what was typed kept."""
+    planned = get_object_or_404(
+        PlannedSession.objects.select_related("plan__patient"), pk=session_id
+    )
+    form = f.CheckInForm(request.POST)
+    if form.is_valid():
+        try:
+            pre_dose.check_in(
+                Actor.from_request(request), planned, form.cleaned_data["wrong_day_reason"]
+            )
+            messages.success(request, "Checked in.")
+            return redirect(_back(request, session_id))
+        except ValidationError as exc:
+            show_errors(request, exc, form)
+    return _not_started(request, planned, form)
 
 
 def _live(session: Session, shown: int | None) -> dict[str, Any]:
@@ -176,6 +234,7 @@ def gate(request: StaffRequest, session_id: int) -> HttpResponse:
         f.GateForm(request.POST),
         lambda a, s, d: pre_dose.update_gate(a, s, d),
         "Pre-dose checks saved.",
+        slot="gate",
     )
 
 
@@ -188,6 +247,7 @@ def consent(request: StaffRequest, session_id: int) -> HttpResponse:
         f.ConsentForm(request.POST),
         lambda a, s, d: pre_dose.record_consent(a, s, d["signed_on"], d["form_version"]),
         "Consent recorded.",
+        slot="consent",
     )
 
 
@@ -200,6 +260,7 @@ def weight(request: StaffRequest, session_id: int) -> HttpResponse:
         f.WeightForm(request.POST),
         lambda a, s, d: pre_dose.record_weight(a, s, d["weight_kg"]),
         "Weight recorded.",
+        slot="weight",
     )
 
 
@@ -212,6 +273,7 @@ def confirm_bp(request: StaffRequest, session_id: int) -> HttpResponse:
         f.NoteForm(request.POST),
         lambda a, s, d: pre_dose.confirm_bp(a, s, d["note"]),
         "Dosing at this blood pressure confirmed.",
+        slot="bp_confirm",
     )
 
 
@@ -224,6 +286,20 @@ def review_risk(request: StaffRequest, session_id: int) -> HttpResponse:
         f.NoteForm(request.POST),
         lambda a, s, d: pre_dose.review_suicide_risk(a, s, d["note"]),
         "Risk screen reviewed.",
+        slot="suicide_review",
+    )
+
+
+@requires(Perm.SESSION_CONFIRM)
+@require_POST
+def confirm_second_dose(request: StaffRequest, session_id: int) -> HttpResponse:
+    return _run(
+        request,
+        session_id,
+        f.NoteForm(request.POST),
+        lambda a, s, d: pre_dose.confirm_second_dose(a, s, d["note"]),
+        "Second dose today decided.",
+        slot="second_dose",
     )
 
 
@@ -236,6 +312,7 @@ def clear(request: StaffRequest, session_id: int) -> HttpResponse:
         forms.Form(request.POST),
         lambda a, s, d: pre_dose.clear(a, s),
         "Cleared for dosing.",
+        slot="clear",
     )
 
 
@@ -249,27 +326,34 @@ def dose(request: StaffRequest, session_id: int) -> HttpResponse:
         entry = administration.DoseEntry(
             started_at=d["started_at"],
             ended_at=d["ended_at"],
-            lot_number=d["lot_number"],
             verified_by=d["verified_by"],
-            concentration_mg_per_ml=d["concentration_mg_per_ml"],
+            container=d["container"],
+            drawn=d.get("drawn"),
+            diluted_to_ml=d.get("diluted_to_ml"),
             device_number=d["device_number"],
+            sprays=1 if d.get("one_spray") else 2,
         )
         return administration.record_administration(a, s, entry)
 
-    form = f.DoseForm(request.POST, user=request.user)
-    return _run(request, session_id, form, give, "Administration recorded.")
+    session = get_object_or_404(Session, pk=session_id)
+    form = f.DoseForm(request.POST, user=request.user, session=session)
+    return _run(request, session_id, form, give, "Administration recorded.", slot="dose")
 
 
 @requires(Perm.SESSION_RUN)
 @require_POST
 def end_dosing(request: StaffRequest, session_id: int) -> HttpResponse:
-    return _run(
-        request,
-        session_id,
-        f.EndDosingForm(request.POST),
-        lambda a, s, d: administration.end_dosing(a, s, d["ended_at"]),
-        "Dosing ended; monitoring.",
-    )
+    def end(a: Actor, s: Session, d: dict[str, Any]) -> object:
+        short = administration.Shortfall(
+            amount=d["given_amount"],
+            unit=d["given_unit"] or "mg",
+            reason=d["given_reason"],
+            witness=d["witness"],
+        )
+        return administration.end_dosing(a, s, d["ended_at"], short)
+
+    form = f.EndDosingForm(request.POST, user=request.user)
+    return _run(request, session_id, form, end, "Dosing ended; monitoring.", slot="end")
 
 
 @requires(Perm.SESSION_RUN)
@@ -284,7 +368,14 @@ def vitals(request: StaffRequest, session_id: int) -> HttpResponse:
             messages.warning(request, f"Alarm: {alarm.message}")
         return stored
 
-    return _run(request, session_id, f.VitalsForm(request.POST), store, "Vital signs recorded.")
+    return _run(
+        request,
+        session_id,
+        f.VitalsForm(request.POST),
+        store,
+        "Vital signs recorded.",
+        slot="vitals",
+    )
 
 
 @requires(Perm.SESSION_RUN)
@@ -297,6 +388,7 @@ def acknowledge(request: StaffRequest, alarm_id: int) -> HttpResponse:
         f.AckForm(request.POST),
         lambda a, s, d: observations.acknowledge_alarm(a, alarm, d["action_taken"]),
         f"Alarm acknowledged: {alarm.message}.",
+        slot=f"ack:{alarm.pk}",
     )
 
 
@@ -313,6 +405,7 @@ def rate(request: StaffRequest, session_id: int, instrument_id: str) -> HttpResp
         form,
         lambda a, s, d: observations.record_rating(a, s, instrument_id, form.answers()),
         f"{form.instrument.abbreviation} recorded.",
+        slot=f"rating.{instrument_id}",
     )
 
 
@@ -325,6 +418,7 @@ def adverse_event(request: StaffRequest, session_id: int) -> HttpResponse:
         f.AdverseEventForm(request.POST),
         lambda a, s, d: observations.record_adverse_event(a, s, d),
         "Adverse event recorded.",
+        slot="ae",
     )
 
 
@@ -338,6 +432,7 @@ def event_outcome(request: StaffRequest, event_id: int) -> HttpResponse:
         f.OutcomeForm(request.POST),
         lambda a, s, d: observations.update_adverse_event_outcome(a, event, d["outcome"]),
         "Outcome updated.",
+        slot="outcome",
     )
 
 
@@ -353,6 +448,7 @@ def escort(request: StaffRequest, session_id: int) -> HttpResponse:
         forms.Form(request.POST),
         lambda a, s, d: lifecycle.escort_arrived(a, s),
         "Escort present.",
+        slot="discharge",
     )
 
 
@@ -365,6 +461,7 @@ def ready(request: StaffRequest, session_id: int) -> HttpResponse:
         forms.Form(request.POST),
         lambda a, s, d: lifecycle.mark_ready(a, s),
         "Ready for discharge; waiting for the escort.",
+        slot="discharge",
     )
 
 
@@ -377,6 +474,7 @@ def discharge(request: StaffRequest, session_id: int) -> HttpResponse:
         forms.Form(request.POST),
         lambda a, s, d: lifecycle.discharge(a, s),
         "Discharged. Print the discharge instructions for the patient.",
+        slot="discharge",
     )
 
 
@@ -389,6 +487,7 @@ def cancel(request: StaffRequest, session_id: int) -> HttpResponse:
         f.ReasonForm(request.POST),
         lambda a, s, d: lifecycle.cancel(a, s, d["reason"]),
         "Session cancelled.",
+        slot="reason",
     )
 
 
@@ -401,6 +500,7 @@ def abort(request: StaffRequest, session_id: int) -> HttpResponse:
         f.ReasonForm(request.POST),
         lambda a, s, d: lifecycle.abort(a, s, d["reason"]),
         "Session aborted.",
+        slot="reason",
     )
 
 
@@ -444,10 +544,14 @@ def board(request: StaffRequest) -> HttpResponse:
 
 
 def _board(request: StaffRequest) -> dict[str, Any]:
-    chairs = selectors.board(timezone.now())
+    now = timezone.now()
+    chairs = selectors.board(now)
+    decisions = waiting.decisions_for(request.user, now)
     reads.view_board(Actor.from_request(request), [c.session for c in chairs])
+    reads.view_waiting(Actor.from_request(request), decisions)
     return {
         "chairs": chairs,
+        "waitlist": waiting.waitlist(decisions, forms_shown=0),  # the chairs come first here
         "vitals_form": f.VitalsForm(),
         "ack_form": f.AckForm(),
         "now": timezone.localtime(),

@@ -42,6 +42,7 @@ from ketacare.clinical.dosing._arithmetic import (
 )
 from ketacare.clinical.dosing._caps import caps_with, constants, default_caps
 from ketacare.clinical.dosing._model import (
+    ROUTE_LABELS,
     WEIGHT_ROUTES,
     Amount,
     Basis,
@@ -60,6 +61,7 @@ __all__ = [
     "MG",
     "ML",
     "ML_PER_H",
+    "ROUTE_LABELS",
     "WEIGHT_ROUTES",
     "Amount",
     "Basis",

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from types import MappingProxyType
 from typing import TypeAlias
 
 Amount: TypeAlias = Decimal | int | float | str
@@ -26,6 +27,17 @@ class Route(StrEnum):
 
 
 WEIGHT_ROUTES = tuple(r for r in Route if r is not Route.ESKETAMINE)
+# Each route as a page names it.
+ROUTE_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        Route.IV: "IV infusion",
+        Route.IM: "IM injection",
+        Route.SC: "SC injection",
+        Route.ORAL: "oral",
+        Route.SUBLINGUAL: "sublingual",
+        Route.ESKETAMINE: "esketamine nasal spray",
+    }
+)
 
 
 class Basis(StrEnum):

@@ -32,6 +32,7 @@ from ketacare.clinical.eligibility._case import (
 from ketacare.clinical.eligibility._drug_classes import (
     DRUG_CLASSES,
     InvalidRuleSet,
+    drug_class_labels,
     drug_classes,
     parse_drug_classes,
     taking,
@@ -75,6 +76,7 @@ __all__ = [
     "RuleSet",
     "Screening",
     "SubstanceUse",
+    "drug_class_labels",
     "drug_classes",
     "parse_case",
     "parse_drug_classes",

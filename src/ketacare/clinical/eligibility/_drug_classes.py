@@ -37,6 +37,13 @@ def drug_classes() -> Mapping[str, frozenset[str]]:
     return MappingProxyType(parse_drug_classes(data_file("drug_classes.toml")))
 
 
+@cache
+def drug_class_labels() -> Mapping[str, str]:
+    """Each class by the words a page shows for it (its ``label`` in ``drug_classes.toml``)."""
+    classes = data_file("drug_classes.toml")["classes"]
+    return MappingProxyType({key: str(entry["label"]) for key, entry in classes.items()})
+
+
 class _DrugClasses(Mapping[str, frozenset[str]]):
     """``drug_classes.toml``, read on first use rather than at import."""
 

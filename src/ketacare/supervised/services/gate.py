@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ketacare.accounts.access import require
@@ -26,18 +26,24 @@ from ketacare.plans.models import (
 )
 from ketacare.supervised import selectors
 from ketacare.supervised.models import (
+    ACTIVE_STATES,
+    Arrival,
     Consent,
     PregnancyTest,
     Session,
 )
 from ketacare.supervised.services.primitives import GateNotPassed, lock, move, staff
 
+MIN_OVERRIDE_REASON = 10  # characters, for a wrong-day check-in or a clinician's decision
+
 
 @transaction.atomic
-def check_in(actor: Actor, planned: PlannedSession) -> Session:
+def check_in(actor: Actor, planned: PlannedSession, wrong_day_reason: str = "") -> Session:
     """Open the session record for a planned session of a signed plan, copying the template's
-    monitoring so a later template edit changes nothing here; the escort defaults to the
-    patient's support person."""
+    monitoring so a later template edit changes nothing here; the escort is the one the front
+    desk noted at arrival, else the patient's support person. Refused while the chair or the
+    patient has a session under way, and on a day other than the planned one unless a
+    clinician gives the reason."""
     planned = (
         PlannedSession.objects.select_for_update()
         .select_related("plan__patient")
@@ -49,9 +55,11 @@ def check_in(actor: Actor, planned: PlannedSession) -> Session:
         )
     if Session.objects.filter(pk=planned.pk).exists():
         raise ValidationError({"state": "This session is already checked in."})
+    patient = planned.plan.patient
+    _check_nothing_under_way(planned)
+    reason = _check_day(actor, planned, wrong_day_reason)
     protocol = plans.protocol_for(planned.plan.protocol_id)
     schedule = monitoring.route_schedule(protocol.route)
-    patient = planned.plan.patient
     session = Session.objects.create(
         planned=planned,
         patient=patient,
@@ -66,13 +74,84 @@ def check_in(actor: Actor, planned: PlannedSession) -> Session:
         or protocol.fasting_liquids_minutes is not None,
         planned_dose_mg=planned.dose_mg,
         dose_mg=planned.dose_mg,
-        escort_name=patient.support_person_name,
-        escort_phone=patient.support_person_phone,
+        **_escort(planned),
+        wrong_day_reason=reason,
         checked_in_at=timezone.now(),
     )
-    record(actor, Action.CREATE, session, patient=patient, new={"planned": planned.pk})
-    move(actor, session, State.CHECKED_IN)
+    new: dict[str, object] = {"planned": planned.pk}
+    if reason:
+        new.update(wrong_day_reason=reason, planned_for=planned.scheduled_on)
+    record(actor, Action.CREATE, session, patient=patient, new=new)
+    try:
+        with transaction.atomic():
+            move(actor, session, State.CHECKED_IN)
+    except IntegrityError as exc:  # another check-in of the patient meanwhile
+        raise ValidationError(
+            {"state": "The patient was checked in to another session meanwhile; reload."}
+        ) from exc
     return session
+
+
+def _check_nothing_under_way(planned: PlannedSession) -> None:
+    """Refuse while the patient, or the planned chair, has a session under way (checked in by
+    now and not ended)."""
+    active = Session.objects.filter(
+        state__in=ACTIVE_STATES, checked_in_at__lte=timezone.now()
+    ).select_related("planned", "patient")
+    mine = active.filter(patient=planned.plan.patient).first()
+    if mine is not None:
+        raise ValidationError(
+            {
+                "state": f"The patient has session {mine.planned.number} under way "
+                f"(in {mine.chair}, {mine.get_state_display()}): end it before checking in "
+                "to another."
+            }
+        )
+    taken = active.filter(chair=planned.chair).first()
+    if taken is not None:
+        since = timezone.localtime(taken.checked_in_at or timezone.now())
+        raise ValidationError(
+            {
+                "chair": f"{planned.chair} is taken by {taken.patient.full_name} (session "
+                f"{taken.planned.number}, checked in at {since:%H:%M}): discharge or end that "
+                "session first, or move this one to a free chair."
+            }
+        )
+
+
+def _check_day(actor: Actor, planned: PlannedSession, reason: str) -> str:
+    """The reason for a wrong-day check-in ("" on the planned day); refused without one."""
+    today = timezone.localdate()
+    if planned.scheduled_on == today:
+        return ""
+    reason = reason.strip()
+    if len(reason) < MIN_OVERRIDE_REASON:
+        raise ValidationError(
+            {
+                "wrong_day_reason": f"This session is planned for {planned.scheduled_on:%a} "
+                f"{planned.scheduled_on.isoformat()}, not today ({today.isoformat()}). To check "
+                f"in anyway, a clinician gives the reason (at least {MIN_OVERRIDE_REASON} "
+                "characters); or move the session on the plan."
+            }
+        )
+    require(
+        actor,
+        Perm.SESSION_RUN,
+        "wrong_day_reason",
+        "Only a clinician (nurse or prescriber) may check in on a day other than the planned one.",
+    )
+    return reason
+
+
+def _escort(planned: PlannedSession) -> dict[str, str]:
+    arrival = Arrival.objects.filter(pk=planned.pk).first()
+    if arrival is not None and arrival.escort_name:
+        return {"escort_name": arrival.escort_name, "escort_phone": arrival.escort_phone}
+    patient = planned.plan.patient
+    return {
+        "escort_name": patient.support_person_name,
+        "escort_phone": patient.support_person_phone,
+    }
 
 
 def _monitoring_snapshot(
@@ -181,8 +260,9 @@ def record_weight(actor: Actor, session: Session, weight_kg: Decimal) -> Session
 
 def _check_gate_open(session: Session, field: str) -> None:
     if session.state != State.CHECKED_IN:
+        now = rules.state_label(session.state)
         raise ValidationError(
-            {field: f"The pre-dose checks are open only while checked in (now {session.state})."}
+            {field: f"The pre-dose checks are open only while checked in (now {now})."}
         )
 
 
@@ -231,6 +311,17 @@ def review_suicide_risk(actor: Actor, session: Session, note: str) -> Session:
     )
 
 
+def confirm_second_dose(actor: Actor, session: Session, note: str) -> Session:
+    """A prescriber's explicit decision to give a second ketamine-class dose today."""
+    return _prescriber_decision(
+        actor,
+        session,
+        note,
+        ("second_dose_confirmed_by", "second_dose_note"),
+        "decide on a second dose today",
+    )
+
+
 @transaction.atomic
 def _prescriber_decision(
     actor: Actor, session: Session, note: str, fields: tuple[str, str], what: str
@@ -238,8 +329,10 @@ def _prescriber_decision(
     """Record who decided and why, on the gate's ``fields`` (the user field, the note field)."""
     by, field = fields
     user = require(actor, Perm.SESSION_CONFIRM, field, f"Only a prescriber may {what}.")
-    if len(note.strip()) < 10:
-        raise ValidationError({field: "Give the reason (at least 10 characters)."})
+    if len(note.strip()) < MIN_OVERRIDE_REASON:
+        raise ValidationError(
+            {field: f"Give the reason (at least {MIN_OVERRIDE_REASON} characters)."}
+        )
     session = lock(session)
     _check_gate_open(session, field)
     setattr(session, by, user)

@@ -35,7 +35,7 @@ from ketacare.supervised.services.primitives import DischargeRefused, lock, move
 def escort_arrived(actor: Actor, session: Session) -> Session:
     session = lock(session)
     if not session.is_active:
-        raise ValidationError({"state": f"The session is {session.state}."})
+        raise ValidationError({"state": f"The session is {rules.state_label(session.state)}."})
     session.escort_present_at = timezone.now()
     session.save()
     record(actor, Action.UPDATE, session, patient=session.patient, new={"escort_present": True})
@@ -48,7 +48,8 @@ def discharge(actor: Actor, session: Session) -> Session:
     ones. From monitoring it passes through ready_for_discharge (both moves recorded)."""
     session = lock(session)
     if session.state not in (State.MONITORING, State.READY_FOR_DISCHARGE):
-        raise ValidationError({"state": f"A {session.state} session cannot be discharged."})
+        now = rules.state_label(session.state)
+        raise ValidationError({"state": f"The session is {now}; it cannot be discharged now."})
     unmet = rules.discharge_unmet(selectors.discharge_facts(session, timezone.now()))
     if unmet:
         raise DischargeRefused(unmet)

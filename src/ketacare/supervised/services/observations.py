@@ -17,7 +17,7 @@ from ketacare.accounts.actor import Actor
 from ketacare.audit.models import Action
 from ketacare.audit.services import record
 from ketacare.clinical import monitoring
-from ketacare.clinical.session import State
+from ketacare.clinical.session import State, state_label
 from ketacare.measures import services as measures
 from ketacare.measures.models import Context, Response
 from ketacare.supervised import selectors
@@ -61,7 +61,9 @@ def record_vitals(
         raise ValidationError({exc.field: str(exc)}) from exc
     session = lock(session)
     if not session.is_active:
-        raise ValidationError({"state": f"A {session.state} session takes no vital signs."})
+        raise ValidationError(
+            {"state": f"The session is {state_label(session.state)}; it takes no vital signs."}
+        )
     now = timezone.now()
     when = taken_at or now
     _check_time(session, when, now)
@@ -173,7 +175,9 @@ def record_rating(
     if instrument_id not in RATED:
         raise ValidationError({"instrument": f"Rate one of {', '.join(RATED)} here."})
     if not session.is_active:
-        raise ValidationError({"state": f"A {session.state} session takes no ratings."})
+        raise ValidationError(
+            {"state": f"The session is {state_label(session.state)}; it takes no ratings."}
+        )
     now = timezone.now()
     hours = None
     if session.dosing_started_at:

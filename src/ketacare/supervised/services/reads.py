@@ -15,7 +15,7 @@ from ketacare.audit.models import Action, AuditEvent
 from ketacare.audit.services import record
 from ketacare.patients.models import Patient
 from ketacare.plans.models import PlannedSession
-from ketacare.supervised import selectors
+from ketacare.supervised import selectors, waiting
 from ketacare.supervised.models import (
     Session,
 )
@@ -58,6 +58,26 @@ def view_board(actor: Actor, sessions: Sequence[Session]) -> None:
         ).exists()
         if not seen:
             record(actor, Action.VIEW, session, patient=session.patient, new={"page": "monitor"})
+
+
+@transaction.atomic
+def view_waiting(actor: Actor, decisions: Sequence[waiting.Decision]) -> None:
+    """Audit the monitor's list of decisions waiting: one event naming the patients, repeated
+    only when a patient appears who was not named in the viewer's last 15 minutes."""
+    patients = sorted({d.patient.mrn for d in decisions})
+    if not patients:
+        return
+    recent = AuditEvent.objects.filter(
+        actor=actor.user,
+        action=Action.VIEW,
+        entity_type="waiting",
+        occurred_at__gte=timezone.now() - MONITOR_AUDIT_EVERY,
+    ).values_list("new_values", flat=True)
+    named = {mrn for new in recent for mrn in (new or {}).get("patients", [])}
+    if not set(patients) <= named:
+        record(
+            actor, Action.VIEW, entity_type="waiting", new={"page": "monitor", "patients": patients}
+        )
 
 
 @transaction.atomic

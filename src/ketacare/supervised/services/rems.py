@@ -17,6 +17,7 @@ from ketacare.accounts.models import User
 from ketacare.accounts.roles import Perm
 from ketacare.audit.models import Action
 from ketacare.audit.services import record
+from ketacare.clinical.session import state_label
 from ketacare.supervised.models import (
     RemsForm,
     Session,
@@ -41,8 +42,9 @@ def _open(session: Session) -> tuple[Session, RemsForm]:
     if not session.is_esketamine:
         raise ValidationError({"session": "Only an esketamine session has a REMS form."})
     if session.state not in ENDED:
+        now = state_label(session.state)
         raise ValidationError(
-            {"session": f"Complete the form once the session has ended (now {session.state})."}
+            {"session": f"Complete the form once the session has ended (now {now})."}
         )
     row, _ = RemsForm.objects.select_for_update().get_or_create(session=session)
     if row.signed_at is not None:

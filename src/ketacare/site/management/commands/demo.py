@@ -7,9 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
+from django.utils import timezone
 
 from ketacare.accounts.models import User
-from ketacare.site import demo, demo_outcomes, demo_therapy
+from ketacare.site import demo, demo_controlled, demo_outcomes, demo_therapy
 
 
 class Command(BaseCommand):
@@ -37,6 +38,9 @@ class Command(BaseCommand):
         prescribers = list(User.objects.filter(username__startswith="dr.").order_by("username"))
         history = demo_outcomes.seed_history(prescribers, nurse, verifier)
         self.stdout.write(f"treatment history: {history} past sessions (see /outcomes/)")
+        demo_controlled.close_past_periods(timezone.now())
+        demo_controlled.seed_extras(timezone.now())
+        self.stdout.write("controlled substances: the ledger of every dose (see /controlled/)")
         therapy = demo_therapy.seed()
         self.stdout.write(f"therapy: signed notes for {therapy} patients (see /therapy/)")
         self.stdout.write(
