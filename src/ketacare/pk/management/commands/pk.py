@@ -18,6 +18,7 @@ ROUTES = "iv|im|sc|oral|sublingual|esketamine|intranasal"
 
 
 class Command(BaseCommand):
+    requires_system_checks: list[str] = []  # pure: see ketacare.cli.PURE
     help = (
         "Predicted ketamine and esketamine plasma concentrations (see docs/pharmacokinetics.md). "
         "ketacare pk simulate --model ID --route ROUTE (--dose-mg D | --dose-mg-per-kg X) "
