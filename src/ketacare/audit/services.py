@@ -1,8 +1,14 @@
 """Writing audit events. Every service that changes or reveals patient data calls :func:`record`
-inside its own transaction, so the change and its event commit or roll back together."""
+inside its own transaction, so the change and its event commit or roll back together.
+
+Each thread of each process writes to its own one of the :data:`~ketacare.audit.models.CHAINS`
+chains (the same one for every event of a transaction), so concurrent requests lock different
+chain heads and do not queue behind one another; a rare meeting on one head only waits."""
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
@@ -14,7 +20,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from ketacare.audit import chain
-from ketacare.audit.models import Action, AuditEvent, ChainHead, Channel
+from ketacare.audit.models import CHAINS, Action, AuditEvent, ChainHead, Channel
 
 
 class NotInTransaction(RuntimeError):
@@ -76,8 +82,9 @@ def record(
 ) -> AuditEvent:
     if not transaction.get_connection().in_atomic_block:
         raise NotInTransaction("audit.record() called outside a transaction")
-    head = ChainHead.objects.select_for_update().get(pk=1)
+    head = ChainHead.objects.select_for_update().get(chain=chain_of_this_thread())
     event = AuditEvent(
+        chain=head.chain,
         seq=head.seq + 1,
         occurred_at=timezone.now(),
         actor_id=actor.user.pk if actor.user is not None else None,
@@ -97,3 +104,9 @@ def record(
     head.seq, head.hash = event.seq, event.hash
     head.save(update_fields=["seq", "hash"])
     return event
+
+
+def chain_of_this_thread() -> int:
+    """The chain this thread appends to: fixed for the thread, spread across processes and
+    threads (a transaction runs on one thread, so all its events go to one chain)."""
+    return hash((os.getpid(), threading.get_ident())) % CHAINS
