@@ -109,6 +109,16 @@ def _database(url: str) -> dict[str, Any]:
 
 DATABASES = {"default": _database(CONFIG.database_url)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # Rendered charts (ketacare.lib.charts.cached): in the database, so every worker process
+    # shares them; the table is created by the lib app's migration.
+    "charts": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "ketacare_chart_cache",
+        "OPTIONS": {"MAX_ENTRIES": 20000},
+    },
+}
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
