@@ -24,6 +24,7 @@ import os
 import sys
 
 from django.core.exceptions import ImproperlyConfigured
+from django.db.utils import OperationalError
 
 # Commands that compute from the clinical core and need neither the database nor the web
 # stack: they run without django.setup() and without system checks (which import every URL,
@@ -52,6 +53,9 @@ def main(argv: list[str] | None = None) -> int:
         execute_from_command_line(["ketacare", *args])
     except ImproperlyConfigured as exc:
         print(f"ketacare: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except OperationalError as exc:  # e.g. no database file yet, or the server unreachable
+        print(f"ketacare: the database cannot be used: {exc}", file=sys.stderr)
         return 2
     return 0
 

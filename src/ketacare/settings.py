@@ -86,6 +86,8 @@ TEMPLATES = [
 def _database(url: str) -> dict[str, Any]:
     db: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True))
     if db["ENGINE"] == "django.db.backends.sqlite3":
+        # Django's backend, except that a missing file is an error, not a new empty database.
+        db["ENGINE"] = "ketacare.lib.db.sqlite3"
         db["CONN_MAX_AGE"] = 0
         db["OPTIONS"] = {
             # WAL lets readers run beside one writer; IMMEDIATE takes the write lock at BEGIN
@@ -104,6 +106,9 @@ def _database(url: str) -> dict[str, Any]:
             Path(db["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     else:
         db["ATOMIC_REQUESTS"] = False
+        # An unreachable server fails the connection in seconds, never hangs a worker. The
+        # served requests also get statement and lock timeouts (ketacare serve adds them).
+        db["OPTIONS"] = {"connect_timeout": 5, **db.get("OPTIONS", {})}
     return db
 
 

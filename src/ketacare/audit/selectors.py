@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from ketacare.audit import chain
-from ketacare.audit.models import AuditEvent, ChainHead
+from ketacare.audit.models import CHAINS, AuditEvent, ChainHead
 
 
 @dataclass(frozen=True)
@@ -68,3 +68,19 @@ def verify_chain() -> chain.Verdict:
         events=sum(v.events for _, v in verdicts),
         problems=tuple(f"chain {n}, {p}" for n, v in verdicts for p in v.problems),
     )
+
+
+def damaged_heads() -> list[str]:
+    """What is wrong with the chain heads, cheaply (for the health check; ``verify_chain`` reads
+    every event): a missing head, one that points at no event of its chain, or events beyond
+    a head (a head moved back). Empty when every head can take the next event."""
+    problems = []
+    heads = {h.chain: h for h in ChainHead.objects.all()}
+    problems += [f"chain {n} has no head" for n in range(CHAINS) if n not in heads]
+    for head in heads.values():
+        at = AuditEvent.objects.filter(chain=head.chain, seq=head.seq)
+        if head.seq and not at.filter(hash=head.hash).exists():
+            problems.append(f"the head of chain {head.chain} points at no event of it")
+        elif AuditEvent.objects.filter(chain=head.chain, seq__gt=head.seq).exists():
+            problems.append(f"chain {head.chain} has events beyond its head")
+    return problems

@@ -16,7 +16,7 @@ from enum import Enum
 from typing import Any, Protocol
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from ketacare.audit import chain
@@ -25,6 +25,12 @@ from ketacare.audit.models import CHAINS, Action, AuditEvent, ChainHead, Channel
 
 class NotInTransaction(RuntimeError):
     """An audit event must be written in the transaction of the change it records."""
+
+
+class ChainDamaged(RuntimeError):
+    """The chain cannot take an event (its head is missing or was moved off its newest event):
+    nothing that must be audited can be done until the administrator repairs it. Pages and the
+    API answer 503 with this message; ``/healthz`` reports it."""
 
 
 class Acting(Protocol):
@@ -82,7 +88,10 @@ def record(
 ) -> AuditEvent:
     if not transaction.get_connection().in_atomic_block:
         raise NotInTransaction("audit.record() called outside a transaction")
-    head = ChainHead.objects.select_for_update().get(chain=chain_of_this_thread())
+    number = chain_of_this_thread()
+    head = ChainHead.objects.select_for_update().filter(chain=number).first()
+    if head is None:
+        raise ChainDamaged(f"the audit trail's chain {number} has no head")
     event = AuditEvent(
         chain=head.chain,
         seq=head.seq + 1,
@@ -100,7 +109,11 @@ def record(
         prev_hash=head.hash,
     )
     event.hash = chain.digest(event.prev_hash, event.payload())
-    event.save()
+    try:
+        with transaction.atomic():  # a savepoint: the refusal is reported, not a broken block
+            event.save()
+    except IntegrityError as exc:  # (chain, seq) taken: the head was moved back
+        raise ChainDamaged(f"the audit trail's chain {number} has events beyond its head") from exc
     head.seq, head.hash = event.seq, event.hash
     head.save(update_fields=["seq", "hash"])
     return event

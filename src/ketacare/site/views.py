@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from django.core.paginator import Paginator
-from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -15,7 +14,7 @@ from ketacare.accounts.actor import Actor
 from ketacare.accounts.roles import Perm
 from ketacare.audit import selectors as audit
 from ketacare.measures.forms import CloseAlertForm
-from ketacare.site import services
+from ketacare.site import health, services
 from ketacare.site.forms import EventFilterForm
 
 
@@ -27,16 +26,10 @@ def home(request: HttpRequest) -> HttpResponse:
 @public
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-    except DatabaseError as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return JsonResponse(
-            {"status": "unavailable", "database": "error", "reason": reason}, status=503
-        )
-    return JsonResponse({"status": "ok", "database": "ok"})
+    found = health.check()
+    if found.ok:
+        return JsonResponse({"status": "ok", "database": "ok"})
+    return JsonResponse({"status": "unavailable", "database": found.database}, status=503)
 
 
 @requires(Perm.DASHBOARD_VIEW)
