@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "ketacare.accounts.sessions.SessionLifetimeMiddleware",
     "ketacare.accounts.middleware.PermissionMiddleware",
 ]
 
@@ -158,8 +159,12 @@ AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 
 # Login sessions end after an idle period (each request renews it) and when the browser closes.
-SESSION_COOKIE_AGE = CONFIG.session_idle_minutes * 60
-SESSION_SAVE_EVERY_REQUEST = True
+# A staff login: idle timeout (activity only, see ketacare.accounts.sessions) and an absolute
+# lifetime, which is also the cookie's age (ketacare's configurable defaults: 30 min and 12 h).
+SESSION_IDLE_SECONDS = CONFIG.session_idle_minutes * 60
+SESSION_ABSOLUTE_HOURS = CONFIG.session_absolute_hours
+SESSION_COOKIE_AGE = int(SESSION_ABSOLUTE_HOURS * 3600)
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -35,6 +35,7 @@ def test_an_unreachable_database_is_a_503_that_names_no_host_or_port(
             pass
 
     monkeypatch.setattr(health, "connection", Down())
+    monkeypatch.setattr(health, "_in_memory", lambda: False)
     response = Client().get("/healthz")
     assert response.status_code == 503
     assert response.json() == {"status": "unavailable", "database": "unreachable"}
@@ -50,6 +51,7 @@ def test_a_hung_database_is_a_fast_503(monkeypatch: pytest.MonkeyPatch) -> None:
         return health.Health("ok")
 
     monkeypatch.setattr(health, "_check", hangs)
+    monkeypatch.setattr(health, "_in_memory", lambda: False)  # the threaded path, as served
     monkeypatch.setattr(health, "TIMEOUT_SECONDS", 0.2)
     started = time.monotonic()
     response = Client().get("/healthz")
@@ -80,3 +82,20 @@ def test_a_damaged_audit_chain_is_a_health_failure(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(selectors, "damaged_heads", lambda: ["chain 3 has no head"])
     response = Client().get("/healthz")
     assert (response.status_code, response.json()["database"]) == (503, "audit chain damaged")
+
+
+def test_an_in_memory_database_is_checked_in_the_requests_own_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from django.db import connection
+
+    seen: list[str] = []
+
+    def note() -> health.Health:
+        seen.append(threading.current_thread().name)
+        return health.Health("ok")
+
+    monkeypatch.setattr(health, "_check", note)
+    assert health.check().ok
+    on_file = connection.vendor == "postgresql"
+    assert seen[0].startswith("healthz") == on_file
