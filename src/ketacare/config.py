@@ -38,6 +38,7 @@ class Config:
     https: bool
     session_idle_minutes: int  # the staff's login session, not a supervised treatment session
     session_absolute_hours: int  # however active, a staff login ends after this
+    lockout_across_addresses: bool  # failed logins from any addresses count toward one lock
     var_dir: Path
     self_report_hours: int
     instrument_text_dir: str
@@ -137,6 +138,11 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
         ),
         session_absolute_hours=parse_int(
             "KETACARE_SESSION_ABSOLUTE_HOURS", env.get("KETACARE_SESSION_ABSOLUTE_HOURS"), 12, 1, 24
+        ),
+        lockout_across_addresses=parse_bool(
+            "KETACARE_LOCKOUT_ACROSS_ADDRESSES",
+            env.get("KETACARE_LOCKOUT_ACROSS_ADDRESSES"),
+            default=True,
         ),
         secret_key=load_secret_key(env.get("KETACARE_SECRET_KEY"), var_dir),
         var_dir=var_dir,

@@ -143,6 +143,7 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "ketacare.accounts.passwords.GuessablePasswordValidator"},
 ]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "patients:list"
@@ -154,7 +155,12 @@ KETACARE_LOGIN_LOCKOUT_MINUTES = 15
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=KETACARE_LOGIN_LOCKOUT_MINUTES)
 AXES_LOCKOUT_CALLABLE = "ketacare.accounts.views.locked_out"
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# A username is locked after AXES_FAILURE_LIMIT failures from one address, and also after that
+# many from any addresses together (a spread-out guesser), unless configured off
+# (KETACARE_LOCKOUT_ACROSS_ADDRESSES=false: then a user cannot be locked out by others).
+AXES_LOCKOUT_PARAMETERS: list[Any] = [["username", "ip_address"]]
+if CONFIG.lockout_across_addresses:
+    AXES_LOCKOUT_PARAMETERS.append("username")
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 
