@@ -66,6 +66,27 @@ def audit_trail(request: StaffRequest) -> HttpResponse:
         page = services.open_audit_trail(Actor.from_request(request), f, request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    clinical = request.user.can(Perm.CLINICAL_VIEW)
+    rows = [(e, *shown_values(e.entity_type, e.old_values, e.new_values, clinical)) for e in page]
     return render(
-        request, "site/audit_trail.html", {"form": form, "page": page, "query": query.urlencode()}
+        request,
+        "site/audit_trail.html",
+        {"form": form, "page": page, "rows": rows, "query": query.urlencode()},
     )
+
+
+# What a role without clinical access may read in an event's values (minimum necessary): the
+# registration and account data it works with. Everything else shows which fields changed only.
+REGISTRATION_ENTITIES = frozenset(
+    {"user", "apitoken", "patient", "clinicsettings", "arrival", "backup", "dataagreement"}
+)
+HIDDEN = "(clinical value, not shown to your role)"
+
+
+def shown_values(
+    entity_type: str, old: dict[str, object], new: dict[str, object], clinical: bool
+) -> tuple[dict[str, object], dict[str, object]]:
+    """The event's old and new values as this reader may see them."""
+    if clinical or entity_type in REGISTRATION_ENTITIES:
+        return old, new
+    return dict.fromkeys(old, HIDDEN), dict.fromkeys(new, HIDDEN)
