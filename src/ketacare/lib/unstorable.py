@@ -51,7 +51,7 @@ def _in_query(request: HttpRequest) -> Iterator[Location]:
 
 
 def _in_body(request: HttpRequest) -> Iterator[Location]:
-    if request.method not in ("POST", "PUT", "PATCH") or "json" not in request.content_type:
+    if request.method not in ("POST", "PUT", "PATCH") or "json" not in (request.content_type or ""):
         return
     try:
         decoded = json.loads(request.body)
