@@ -86,3 +86,43 @@ def test_a_second_writer_waits_for_the_first_instead_of_failing(tmp_path: Path) 
             assert [r[0] for r in c.fetchall()] == [1, 2]
     finally:
         first.close()
+
+
+def ketacare_wrapper(path: Path, alias: str) -> Any:
+    from ketacare.lib.db.sqlite3.base import DatabaseWrapper as KetacareWrapper
+
+    settings_dict = {**connections.settings["default"], **_database(f"sqlite:///{path}")}
+    return KetacareWrapper(settings_dict, alias=alias)
+
+
+def test_the_settings_use_the_backend_that_never_creates_a_missing_file() -> None:
+    assert _database("sqlite:////tmp/x.db")["ENGINE"] == "ketacare.lib.db.sqlite3"
+
+
+def test_a_missing_database_file_is_an_error_not_a_new_empty_database(tmp_path: Path) -> None:
+    from django.db import OperationalError
+
+    db = ketacare_wrapper(tmp_path / "gone.db", "missing-file")
+    try:
+        with pytest.raises(
+            OperationalError, match="does not exist: create it with 'ketacare migrate'"
+        ):
+            db.ensure_connection()
+    finally:
+        db.close()
+    assert not (tmp_path / "gone.db").exists()
+
+
+def test_only_creating_makes_the_file_and_it_is_private(tmp_path: Path) -> None:
+    from ketacare.lib.db.sqlite3.base import creating, file_of
+
+    db = ketacare_wrapper(tmp_path / "new.db", "creating")
+    try:
+        with creating():
+            db.ensure_connection()
+    finally:
+        db.close()
+    assert (tmp_path / "new.db").stat().st_mode & 0o777 == 0o600
+    assert file_of(":memory:") is None
+    assert file_of("file:memorydb_default?mode=memory&cache=shared") is None
+    assert file_of("file:/srv/k.db?mode=rw") == Path("/srv/k.db")

@@ -23,16 +23,33 @@ ketacare research_export --mode M --format F --study S --out FILE --as USER [--d
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 
 from django.core.exceptions import ImproperlyConfigured
+from django.db.utils import OperationalError
+
+# Commands that compute from the clinical core and need neither the database nor the web
+# stack: they run without django.setup() and without system checks (which import every URL,
+# view, WeasyPrint and matplotlib), so they start in a fraction of a second. Each module's
+# Command declares requires_system_checks = [] and touches no model.
+PURE = {
+    "score": "ketacare.measures.management.commands.score",
+    "instruments": "ketacare.measures.management.commands.instruments",
+    "screen": "ketacare.screening.management.commands.screen",
+    "dose": "ketacare.plans.management.commands.dose",
+    "pk": "ketacare.pk.management.commands.pk",
+    "outcomes": "ketacare.outcomes.management.commands.outcomes",
+}
 
 
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ketacare.settings")
     args = sys.argv[1:] if argv is None else argv
     try:
+        if args and args[0] in PURE:
+            return _run_pure(args)
         import django
         from django.core.management import execute_from_command_line
 
@@ -41,6 +58,19 @@ def main(argv: list[str] | None = None) -> int:
     except ImproperlyConfigured as exc:
         print(f"ketacare: configuration error: {exc}", file=sys.stderr)
         return 2
+    except OperationalError as exc:  # e.g. no database file yet, or the server unreachable
+        print(f"ketacare: the database cannot be used: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _run_pure(args: list[str]) -> int:
+    """Run a :data:`PURE` command as Django would (same parser, errors and exit codes)."""
+    from django.conf import settings
+
+    settings.INSTALLED_APPS  # noqa: B018  # load the settings: a configuration error surfaces here
+    command = importlib.import_module(PURE[args[0]]).Command()
+    command.run_from_argv(["ketacare", *args])
     return 0
 
 

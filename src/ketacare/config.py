@@ -37,6 +37,8 @@ class Config:
     allowed_hosts: tuple[str, ...]
     https: bool
     session_idle_minutes: int  # the staff's login session, not a supervised treatment session
+    session_absolute_hours: int  # however active, a staff login ends after this
+    lockout_across_addresses: bool  # failed logins from any addresses count toward one lock
     var_dir: Path
     self_report_hours: int
     instrument_text_dir: str
@@ -133,6 +135,14 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
         https=parse_bool("KETACARE_HTTPS", env.get("KETACARE_HTTPS"), default=False),
         session_idle_minutes=parse_int(
             "KETACARE_SESSION_IDLE_MINUTES", env.get("KETACARE_SESSION_IDLE_MINUTES"), 30, 5, 720
+        ),
+        session_absolute_hours=parse_int(
+            "KETACARE_SESSION_ABSOLUTE_HOURS", env.get("KETACARE_SESSION_ABSOLUTE_HOURS"), 12, 1, 24
+        ),
+        lockout_across_addresses=parse_bool(
+            "KETACARE_LOCKOUT_ACROSS_ADDRESSES",
+            env.get("KETACARE_LOCKOUT_ACROSS_ADDRESSES"),
+            default=True,
         ),
         secret_key=load_secret_key(env.get("KETACARE_SECRET_KEY"), var_dir),
         var_dir=var_dir,

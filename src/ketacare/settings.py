@@ -53,6 +53,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "ketacare.lib.middleware.security_headers",
+    "ketacare.lib.unstorable.UnstorableInput",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -60,6 +61,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "ketacare.accounts.sessions.SessionLifetimeMiddleware",
     "ketacare.accounts.middleware.PermissionMiddleware",
 ]
 
@@ -86,6 +88,8 @@ TEMPLATES = [
 def _database(url: str) -> dict[str, Any]:
     db: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True))
     if db["ENGINE"] == "django.db.backends.sqlite3":
+        # Django's backend, except that a missing file is an error, not a new empty database.
+        db["ENGINE"] = "ketacare.lib.db.sqlite3"
         db["CONN_MAX_AGE"] = 0
         db["OPTIONS"] = {
             # WAL lets readers run beside one writer; IMMEDIATE takes the write lock at BEGIN
@@ -104,11 +108,24 @@ def _database(url: str) -> dict[str, Any]:
             Path(db["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     else:
         db["ATOMIC_REQUESTS"] = False
+        # An unreachable server fails the connection in seconds, never hangs a worker. The
+        # served requests also get statement and lock timeouts (ketacare serve adds them).
+        db["OPTIONS"] = {"connect_timeout": 5, **db.get("OPTIONS", {})}
     return db
 
 
 DATABASES = {"default": _database(CONFIG.database_url)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # Rendered charts (ketacare.lib.charts.cached): in the database, so every worker process
+    # shares them; the table is created by the lib app's migration.
+    "charts": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "ketacare_chart_cache",
+        "OPTIONS": {"MAX_ENTRIES": 20000},
+    },
+}
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
@@ -127,6 +144,7 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "ketacare.accounts.passwords.GuessablePasswordValidator"},
 ]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "patients:list"
@@ -138,13 +156,22 @@ KETACARE_LOGIN_LOCKOUT_MINUTES = 15
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=KETACARE_LOGIN_LOCKOUT_MINUTES)
 AXES_LOCKOUT_CALLABLE = "ketacare.accounts.views.locked_out"
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# A username is locked after AXES_FAILURE_LIMIT failures from one address, and also after that
+# many from any addresses together (a spread-out guesser), unless configured off
+# (KETACARE_LOCKOUT_ACROSS_ADDRESSES=false: then a user cannot be locked out by others).
+AXES_LOCKOUT_PARAMETERS: list[Any] = [["username", "ip_address"]]
+if CONFIG.lockout_across_addresses:
+    AXES_LOCKOUT_PARAMETERS.append("username")
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 
 # Login sessions end after an idle period (each request renews it) and when the browser closes.
-SESSION_COOKIE_AGE = CONFIG.session_idle_minutes * 60
-SESSION_SAVE_EVERY_REQUEST = True
+# A staff login: idle timeout (activity only, see ketacare.accounts.sessions) and an absolute
+# lifetime, which is also the cookie's age (ketacare's configurable defaults: 30 min and 12 h).
+SESSION_IDLE_SECONDS = CONFIG.session_idle_minutes * 60
+SESSION_ABSOLUTE_HOURS = CONFIG.session_absolute_hours
+SESSION_COOKIE_AGE = int(SESSION_ABSOLUTE_HOURS * 3600)
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -108,6 +108,7 @@ PAGES: dict[str, tuple[str, set[Role]]] = {
     "accounts:staff": ("GET", {A}),
     "accounts:set_active": ("POST", {A}),
     "accounts:tokens": ("GET", EVERYONE),
+    "accounts:keepalive": ("POST", EVERYONE),
     "accounts:revoke_token": ("POST", EVERYONE),
     "pk:compare": ("GET", {P, N, T}),
     "sessions:rems": ("GET", {P, N, T}),

@@ -7,7 +7,7 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from ketacare.accounts.actor import Actor
 from ketacare.audit.models import Action, AppendOnly, AuditEvent
 from ketacare.audit.selectors import verify_chain
-from ketacare.audit.services import NotInTransaction, record
+from ketacare.audit.services import NotInTransaction, chain_of_this_thread, record
 from ketacare.patients.models import Patient
 from tests.conftest import build_patient
 
@@ -99,9 +99,10 @@ def test_audit_verify_exits_non_zero_when_an_event_was_deleted() -> None:
     for _ in range(3):
         build_patient()
     _without_append_only_triggers()
-    AuditEvent.objects.filter(seq=2).delete()
+    chain = chain_of_this_thread()
+    AuditEvent.objects.filter(chain=chain, seq=2).delete()
     verdict = verify_chain()
-    assert "event #2..#2 missing (deleted?)" in verdict.problems
+    assert f"chain {chain}, event #2..#2 missing (deleted?)" in verdict.problems
     with pytest.raises(CommandError):
         call_command("audit", "verify")
 

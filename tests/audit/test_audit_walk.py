@@ -335,6 +335,7 @@ PAGES_EXEMPT = {
     "accounts:login": "the log-in form (logins are audited by accounts.signals)",
     "accounts:logout": "logs out (audited by accounts.signals)",
     "accounts:tokens": f"{NO_PATIENT}: the user's own API tokens",
+    "accounts:keepalive": f"{NO_PATIENT}: restarts the user's own idle clock",
     "accounts:revoke_token": ACTION,
     "accounts:staff": f"{NO_PATIENT}: the staff list",
     "accounts:set_active": ACTION,

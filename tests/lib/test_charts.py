@@ -1,4 +1,5 @@
-"""The one SVG renderer under every chart, and its one lock around matplotlib's global state."""
+"""The one SVG renderer under every chart, its one lock around matplotlib's global state, and
+the shared cache that draws a chart once per change of its data."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
 import pytest
+from django.db import DatabaseError
 from matplotlib.figure import Figure
 
 from ketacare.clinical import instruments
@@ -26,6 +29,23 @@ def a_trend_chart() -> object:
 
 def a_pk_chart() -> object:
     return planned_dose_chart("im", 35.0, 70.0, None)
+
+
+class _Miss:
+    """A cache that never holds anything: every chart is drawn."""
+
+    def get(self, key: str) -> None:
+        return None
+
+    def set(self, key: str, value: str, timeout: int) -> None:
+        pass
+
+
+@pytest.fixture(autouse=True)
+def uncached(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lock tests draw every time (and need no database for the cache)."""
+    if "render" in request.fixturenames:
+        monkeypatch.setattr(charts, "caches", {charts.CACHE: _Miss()})
 
 
 CHARTS = pytest.mark.parametrize("render", [a_trend_chart, a_pk_chart], ids=["trend", "pk"])
@@ -87,3 +107,50 @@ def test_the_img_src_is_the_svg_as_a_base64_data_uri() -> None:
     src = charts.img_src(svg)
     assert src.startswith(prefix)
     assert base64.b64decode(src.removeprefix(prefix)).decode() == svg
+
+
+@pytest.mark.django_db
+def test_a_chart_is_drawn_once_per_change_of_its_data() -> None:
+    drawn: list[str] = []
+
+    def draw(label: str) -> Callable[[], str]:
+        def render() -> str:
+            drawn.append(label)
+            return f"<svg>{label}</svg>"
+
+        return render
+
+    points = np.array([1.0, 2.0, 3.0])
+    first = charts.cached(__name__, ("trend", points, "gad7@1"), draw("a"))
+    again = charts.cached(__name__, ("trend", points.copy(), "gad7@1"), draw("b"))
+    assert first == again == "<svg>a</svg>"
+    assert drawn == ["a"]
+    charts.cached(__name__, ("trend", points + 1e-9, "gad7@1"), draw("c"))  # other points
+    charts.cached(__name__, ("trend", points, "gad7@2"), draw("d"))  # another version
+    assert drawn == ["a", "c", "d"]
+
+
+@pytest.mark.django_db
+def test_the_drawing_code_is_part_of_the_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    charts.cached(__name__, "same data", lambda: "<svg>old drawing</svg>")
+    monkeypatch.setattr(charts, "_source_digest", lambda module: "the code changed")
+    assert charts.cached(__name__, "same data", lambda: "<svg>new</svg>") == "<svg>new</svg>"
+
+
+def test_a_failing_cache_is_bypassed_not_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Broken:
+        def get(self, key: str) -> None:
+            raise DatabaseError("no such table: ketacare_chart_cache")
+
+    monkeypatch.setattr(charts, "caches", {charts.CACHE: Broken()})
+    assert charts.cached(__name__, 1, lambda: "<svg/>") == "<svg/>"
+
+    class ReadOnly:
+        def get(self, key: str) -> None:
+            return None
+
+        def set(self, key: str, value: str, timeout: int) -> None:
+            raise DatabaseError("read-only")
+
+    monkeypatch.setattr(charts, "caches", {charts.CACHE: ReadOnly()})
+    assert charts.cached(__name__, 2, lambda: "<svg>2</svg>") == "<svg>2</svg>"

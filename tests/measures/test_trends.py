@@ -95,3 +95,28 @@ def test_the_chart_section_shows_plots_status_and_alerts_and_is_audited(
         ).count()
         == 1
     )
+
+
+def test_a_trend_is_drawn_once_until_its_data_changes(
+    patient: Patient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ketacare.measures import charts as trend_charts
+
+    drawn: list[int] = []
+    real = trend_charts.trend_svg
+
+    def counting(*args: object, **kwargs: object) -> str:
+        drawn.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(selectors, "trend_svg", counting)
+    record(patient, "gad7", [3, 3, 2, 2, 2, 2, 1], days_ago=30, context="baseline")
+    record(patient, "gad7", [1, 1, 1, 1, 0, 0, 0], days_ago=1)
+    first = [selectors.trend(s).svg for s in selectors.series(patient)]
+    again = [selectors.trend(s).svg for s in selectors.series(patient)]
+    assert first == again
+    assert len(drawn) == 1
+    record(patient, "gad7", [0, 0, 0, 0, 0, 0, 0], days_ago=0.5)  # new data: drawn anew
+    (latest,) = [selectors.trend(s) for s in selectors.series(patient)]
+    assert len(drawn) == 2
+    assert latest.svg != first[0]

@@ -274,3 +274,10 @@ def test_an_invalid_referrer_phone_is_a_422_naming_the_field(
     }
     patient.refresh_from_db()
     assert patient.referrer_name == ""
+
+
+def test_api_answers_signed_by_a_token_are_never_cached(nurse: User, patient: Patient) -> None:
+    client = bearer(nurse)
+    for url in ("/api/v1/patients?q=del", f"/api/v1/patients/{patient.pk}", "/api/v1/nowhere"):
+        response = client.get(url)
+        assert response["Cache-Control"] == "no-store", url

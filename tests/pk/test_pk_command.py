@@ -75,7 +75,7 @@ def test_population_prints_bands_and_is_reproducible_for_a_seed() -> None:
     args = (
         "population", "--model", "fanta-2015", "--route", "iv", "--dose-mg", "20",
         "--infusion-min", "20", "--subjects", "300", "--seed", "11", "--hours", "2",
-        "--step-min", "10", "--weight-kg", "75", "--weight-sd-kg", "12", "--threads", "2",
+        "--step-min", "10", "--weight-kg", "75", "--weight-sd-kg", "12", "--workers", "2",
     )  # fmt: skip
     first, again = pk(*args), pk(*args)
     assert first == again

@@ -48,3 +48,36 @@ def test_a_date_past_the_calendar_is_an_error_on_the_field_not_a_crash(admin: Us
     assert page.status_code == 200
     assert "less than or equal to 9999-12-30" in page.content.decode()
     assert client.get("/audit/?since=0001-01-01&until=9999-12-30").status_code == 200
+
+
+def test_the_administrator_sees_which_clinical_fields_changed_not_their_values(
+    admin: User, patient: Patient
+) -> None:
+    from datetime import date
+
+    from ketacare.accounts.actor import Actor
+    from ketacare.patients import services as patients
+
+    patients.add_entry(
+        Actor.system("t"), patient, "diagnoses",
+        {"code": "F43.10", "is_primary": False, "diagnosed_on": date(2026, 1, 5)},
+    )  # fmt: skip
+    page = login(Client(), admin).get(f"/audit/?patient={patient.mrn}").content.decode()
+    assert "<code>code</code>: (clinical value, not shown to your role)" in page
+    assert "F43.10" not in page
+    assert patient.family_name in page  # registration data stays readable to the administrator
+
+
+def test_values_are_hidden_by_kind_of_record() -> None:
+    from ketacare.site.views import HIDDEN, shown_values
+
+    old, new = {"systolic": 120}, {"systolic": 190}
+    assert shown_values("vitalsign", old, new, clinical=False) == (
+        {"systolic": HIDDEN},
+        {"systolic": HIDDEN},
+    )
+    assert shown_values("vitalsign", old, new, clinical=True) == (old, new)
+    assert shown_values("user", {"role": "nurse"}, {"role": "admin"}, clinical=False) == (
+        {"role": "nurse"},
+        {"role": "admin"},
+    )

@@ -57,6 +57,20 @@ def test_serve_answers_503_with_a_reason_when_the_database_goes_away(tmp_path: P
         assert answer is not None
         status, body = answer
         assert status == 503
-        assert (body["status"], body["database"]) == ("unavailable", "error")
-        assert body["reason"]
+        assert body == {"status": "unavailable", "database": "unreachable"}
     shutil.rmtree(tmp_path / "ketacare.db", ignore_errors=True)
+
+
+def test_a_deleted_sqlite_file_is_not_silently_recreated(tmp_path: Path) -> None:
+    """The file removed under a running server: health says so and no empty database appears."""
+    if ENGINE != "sqlite":  # PostgreSQL has no file; a dropped database is the test above
+        assert ENGINE == "postgresql"
+        return
+    with fresh_database(ENGINE, tmp_path) as url, serve(url, tmp_path) as server:
+        db = Path(urlsplit(url).path)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+        answer = health(server.port)
+        assert answer is not None
+        assert answer == (503, {"status": "unavailable", "database": "unreachable"})
+        assert not db.exists()

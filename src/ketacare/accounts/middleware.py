@@ -1,20 +1,26 @@
 """Deny by default for the HTML pages: :class:`PermissionMiddleware` refuses every view not
 marked ``@public`` or ``@requires(perm)`` (see :mod:`.access`), sending an anonymous visitor to
 the login page (an htmx request gets 401 with ``HX-Redirect``). The JSON API authorises itself
-in :mod:`.api_auth`; login-session expiry is Django's, set by the ``SESSION_*`` settings."""
+in :mod:`.api_auth`; login-session expiry is Django's, set by the ``SESSION_*`` settings.
+
+An audit trail that cannot take an event (:class:`~ketacare.audit.services.ChainDamaged`) stops
+the request with a 503 that says so, not a server error."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from ketacare.accounts.access import is_public, permission_of
+from ketacare.audit.services import ChainDamaged
 
 API_NAMESPACE = "api"
+logger = logging.getLogger(__name__)
 
 
 class PermissionMiddleware:
@@ -28,6 +34,11 @@ class PermissionMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, ChainDamaged):
+            return None
+        return audit_unavailable(request, exception)
 
     def process_view(
         self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any
@@ -45,3 +56,15 @@ class PermissionMiddleware:
         if perm is None or not request.user.can(perm):
             return render(request, "lib/forbidden.html", {"perm": perm}, status=403)
         return None
+
+
+def audit_unavailable(request: HttpRequest, exception: ChainDamaged) -> HttpResponse:
+    """The 503 for a request the audit trail could not record (the detail goes to the log)."""
+    logger.error("audit trail damaged: %s (%s %s)", exception, request.method, request.path)
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"detail": "The audit trail cannot record this; nothing was saved. "
+             "Tell the clinic administrator (ketacare audit verify)."},
+            status=503,
+        )  # fmt: skip
+    return render(request, "lib/audit_unavailable.html", status=503)

@@ -45,6 +45,14 @@ login = public(LoginView.as_view())
 logout = public(auth_views.LogoutView.as_view())
 
 
+@require_POST
+@requires(Perm.OWN_TOKENS)  # every role: "stay signed in" is the user's own action
+def keepalive(request: StaffRequest) -> HttpResponse:
+    """The idle notice's "Stay signed in": an action, so the login's idle clock restarts (the
+    answer carries the seconds left, like every signed-in answer)."""
+    return HttpResponse(status=HTTPStatus.NO_CONTENT)
+
+
 def locked_out(
     request: HttpRequest,
     original_response: HttpResponse | None = None,

@@ -1,7 +1,9 @@
 """The audit trail's tables: :class:`AuditEvent`, one per read or write of patient data or
-security event, append-only here and by database triggers, and :class:`ChainHead`, whose row
-lock serialises writers. Events are written only by :func:`ketacare.audit.services.record`; the
-hashing is :mod:`.chain`'s."""
+security event, append-only here and by database triggers, and :class:`ChainHead`, one row per
+chain. The trail is :data:`CHAINS` independent hash chains: a transaction appends to one of them,
+under that chain head's row lock, so writers on different chains never wait for each other.
+Events are written only by :func:`ketacare.audit.services.record`; the hashing is :mod:`.chain`'s.
+"""
 
 from __future__ import annotations
 
@@ -30,6 +32,11 @@ class Channel(StrEnum):
     CLI = "cli"
 
 
+# Independent chains: enough that a few web workers' threads seldom meet on one head. Chain 0
+# holds every event written before there were several; its events hash exactly as they did.
+CHAINS = 8
+
+
 class AppendOnly(Exception):
     """Audit events are never changed or removed once written."""
 
@@ -37,7 +44,8 @@ class AppendOnly(Exception):
 class AuditEvent(models.Model):
     """One read or write of patient data, or a security event. Append-only (DB triggers too)."""
 
-    seq = models.PositiveBigIntegerField(unique=True)
+    chain = models.PositiveSmallIntegerField(default=0)
+    seq = models.PositiveBigIntegerField()  # 1, 2, 3, ... within its chain, without gaps
     occurred_at = models.DateTimeField(db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -57,11 +65,17 @@ class AuditEvent(models.Model):
     hash = models.CharField(max_length=64)
 
     class Meta:
-        ordering = ["-seq"]
-        indexes = [models.Index(fields=["patient", "-seq"]), models.Index(fields=["actor", "-seq"])]
+        ordering = ["-id"]  # the order of writing, across chains
+        constraints = [
+            models.UniqueConstraint(fields=["chain", "seq"], name="audit_event_one_per_place")
+        ]
+        indexes = [
+            models.Index(fields=["patient", "-id"], name="audit_audit_patient_by_id"),
+            models.Index(fields=["actor", "-id"], name="audit_audit_actor_by_id"),
+        ]
 
     def __str__(self) -> str:
-        return f"#{self.seq} {self.action} {self.entity_type} {self.entity_id}"
+        return f"#{self.chain}.{self.seq} {self.action} {self.entity_type} {self.entity_id}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
@@ -72,8 +86,10 @@ class AuditEvent(models.Model):
         raise AppendOnly("audit events cannot be deleted")
 
     def payload(self) -> dict[str, Any]:
-        """What the hash covers: every field but the hashes themselves."""
-        return {
+        """What the hash covers: every field but the hashes themselves (and chain 0's events,
+        written before there were several chains, without naming their chain)."""
+        payload = {} if self.chain == 0 else {"chain": self.chain}
+        return payload | {
             "seq": self.seq,
             "occurred_at": self.occurred_at.isoformat(),
             "actor_id": self.actor_id,
@@ -90,10 +106,12 @@ class AuditEvent(models.Model):
 
 
 class ChainHead(models.Model):
-    """The newest event's number and hash; its row lock serialises writers of the chain."""
+    """A chain's newest event's number and hash; its row lock serialises that chain's writers.
+    The database lets a head only move forward onto an event of its chain (triggers)."""
 
+    chain = models.PositiveSmallIntegerField(unique=True)
     seq = models.PositiveBigIntegerField(default=0)
     hash = models.CharField(max_length=64)
 
     def __str__(self) -> str:
-        return f"head #{self.seq}"
+        return f"head of chain {self.chain} at #{self.seq}"

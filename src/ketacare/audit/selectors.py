@@ -1,6 +1,6 @@
 """Reads of the audit trail: the events that match an :class:`EventFilter`, for the trail
-viewer, and :func:`verify_chain`, which streams every event through :mod:`.chain` against the
-chain head. Neither read writes an audit event of its own."""
+viewer, and :func:`verify_chain`, which streams each chain's events through :mod:`.chain`
+against that chain's head. Neither read writes an audit event of its own."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from ketacare.audit import chain
-from ketacare.audit.models import AuditEvent, ChainHead
+from ketacare.audit.models import CHAINS, AuditEvent, ChainHead
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ def _start_of(day: date) -> datetime:
 
 
 def events(f: EventFilter) -> QuerySet[AuditEvent]:
-    qs = AuditEvent.objects.select_related("actor", "patient").order_by("-seq")
+    qs = AuditEvent.objects.select_related("actor", "patient").order_by("-id")
     if f.patient_id is not None:
         qs = qs.filter(patient_id=f.patient_id)
     if f.actor_id is not None:
@@ -43,13 +43,44 @@ def events(f: EventFilter) -> QuerySet[AuditEvent]:
     return qs
 
 
-def _links() -> Iterator[chain.Link]:
-    for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=2000):
+def _links(number: int) -> Iterator[chain.Link]:
+    events = AuditEvent.objects.filter(chain=number).order_by("seq")
+    for event in events.iterator(chunk_size=2000):
         yield chain.Link(
             seq=event.seq, prev_hash=event.prev_hash, hash=event.hash, payload=event.payload()
         )
 
 
 def verify_chain() -> chain.Verdict:
-    head = ChainHead.objects.get(pk=1)
-    return chain.verify(_links(), head_seq=head.seq, head_hash=head.hash)
+    """Every chain against its head; events of a chain that has no head are problems too."""
+    heads = {h.chain: h for h in ChainHead.objects.all()}
+    numbers = sorted({*heads, *AuditEvent.objects.values_list("chain", flat=True).distinct()})
+    verdicts = []
+    for number in numbers:
+        head = heads.get(number)
+        verdict = chain.verify(
+            _links(number),
+            head_seq=head.seq if head else 0,
+            head_hash=head.hash if head else chain.GENESIS,
+        )
+        verdicts.append((number, verdict))
+    return chain.Verdict(
+        events=sum(v.events for _, v in verdicts),
+        problems=tuple(f"chain {n}, {p}" for n, v in verdicts for p in v.problems),
+    )
+
+
+def damaged_heads() -> list[str]:
+    """What is wrong with the chain heads, cheaply (for the health check; ``verify_chain`` reads
+    every event): a missing head, one that points at no event of its chain, or events beyond
+    a head (a head moved back). Empty when every head can take the next event."""
+    problems = []
+    heads = {h.chain: h for h in ChainHead.objects.all()}
+    problems += [f"chain {n} has no head" for n in range(CHAINS) if n not in heads]
+    for head in heads.values():
+        at = AuditEvent.objects.filter(chain=head.chain, seq=head.seq)
+        if head.seq and not at.filter(hash=head.hash).exists():
+            problems.append(f"the head of chain {head.chain} points at no event of it")
+        elif AuditEvent.objects.filter(chain=head.chain, seq__gt=head.seq).exists():
+            problems.append(f"chain {head.chain} has events beyond its head")
+    return problems

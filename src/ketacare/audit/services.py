@@ -1,8 +1,14 @@
 """Writing audit events. Every service that changes or reveals patient data calls :func:`record`
-inside its own transaction, so the change and its event commit or roll back together."""
+inside its own transaction, so the change and its event commit or roll back together.
+
+Each thread of each process writes to its own one of the :data:`~ketacare.audit.models.CHAINS`
+chains (the same one for every event of a transaction), so concurrent requests lock different
+chain heads and do not queue behind one another; a rare meeting on one head only waits."""
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
@@ -10,15 +16,21 @@ from enum import Enum
 from typing import Any, Protocol
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from ketacare.audit import chain
-from ketacare.audit.models import Action, AuditEvent, ChainHead, Channel
+from ketacare.audit.models import CHAINS, Action, AuditEvent, ChainHead, Channel
 
 
 class NotInTransaction(RuntimeError):
     """An audit event must be written in the transaction of the change it records."""
+
+
+class ChainDamaged(RuntimeError):
+    """The chain cannot take an event (its head is missing or was moved off its newest event):
+    nothing that must be audited can be done until the administrator repairs it. Pages and the
+    API answer 503 with this message; ``/healthz`` reports it."""
 
 
 class Acting(Protocol):
@@ -76,8 +88,12 @@ def record(
 ) -> AuditEvent:
     if not transaction.get_connection().in_atomic_block:
         raise NotInTransaction("audit.record() called outside a transaction")
-    head = ChainHead.objects.select_for_update().get(pk=1)
+    number = chain_of_this_thread()
+    head = ChainHead.objects.select_for_update().filter(chain=number).first()
+    if head is None:
+        raise ChainDamaged(f"the audit trail's chain {number} has no head")
     event = AuditEvent(
+        chain=head.chain,
         seq=head.seq + 1,
         occurred_at=timezone.now(),
         actor_id=actor.user.pk if actor.user is not None else None,
@@ -93,7 +109,17 @@ def record(
         prev_hash=head.hash,
     )
     event.hash = chain.digest(event.prev_hash, event.payload())
-    event.save()
+    try:
+        with transaction.atomic():  # a savepoint: the refusal is reported, not a broken block
+            event.save()
+    except IntegrityError as exc:  # (chain, seq) taken: the head was moved back
+        raise ChainDamaged(f"the audit trail's chain {number} has events beyond its head") from exc
     head.seq, head.hash = event.seq, event.hash
     head.save(update_fields=["seq", "hash"])
     return event
+
+
+def chain_of_this_thread() -> int:
+    """The chain this thread appends to: fixed for the thread, spread across processes and
+    threads (a transaction runs on one thread, so all its events go to one chain)."""
+    return hash((os.getpid(), threading.get_ident())) % CHAINS

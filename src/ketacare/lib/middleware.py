@@ -25,8 +25,10 @@ def security_headers(
         response = get_response(request)
         response.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
-        if request.user.is_authenticated if hasattr(request, "user") else False:
-            # Patient data must not linger in shared caches or the browser's back button.
+        signed_in = request.user.is_authenticated if hasattr(request, "user") else False
+        if signed_in or request.path.startswith("/api/"):
+            # Patient data must not linger in shared caches or the browser's back button; an
+            # API call signed by a bearer token has no session user, so every API answer counts.
             response.setdefault("Cache-Control", "no-store")
         return response
 

@@ -86,7 +86,15 @@ def trend(s: Series) -> Trend:
         if p.score.total is not None
     ]
     sessions = [timezone.localtime(t) for t in s.dose_times]
-    svg = trend_svg(s.instrument, points, sessions) if s.instrument.has_total else None
+    svg = (
+        charts.cached(
+            "ketacare.measures.charts",
+            ("trend", s.instrument.id, s.instrument.version, points, sessions),
+            lambda: trend_svg(s.instrument, points, sessions),
+        )
+        if s.instrument.has_total
+        else None
+    )
     alt = trend_alt(s.instrument, points, sessions)
     result = None
     baseline, latest = s.baseline, s.latest

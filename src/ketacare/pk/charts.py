@@ -94,11 +94,23 @@ def planned_dose_chart(
     band = pk.dissociative_band()
     over = f" over {infusion_min:g} min" if route == "iv" and infusion_min else ""
     label = f"{dose_mg:g} mg {route.upper() if route in ('iv', 'im', 'sc') else route}{over}"
-    fig, ax = _axes()
-    _band(ax, band)
-    hours_axis = prediction.times_min / 60
-    ax.plot(hours_axis, prediction.conc, color=_COLOURS[0], linewidth=1.8, label=label)
-    _finish(ax, f"Predicted {prediction.analyte}, {model.name}", prediction.conc.max())
+
+    def draw() -> str:
+        fig, ax = _axes()
+        _band(ax, band)
+        ax.plot(
+            prediction.times_min / 60, prediction.conc, color=_COLOURS[0], linewidth=1.8,
+            label=label,
+        )  # fmt: skip
+        _finish(ax, f"Predicted {prediction.analyte}, {model.name}", prediction.conc.max())
+        return charts.svg(fig, f"pk-plan-{model.id}")
+
+    svg = charts.cached(
+        __name__,
+        ("plan", model.id, model.name, prediction.analyte, label, band, prediction.times_min,
+         prediction.conc),
+        draw,
+    )  # fmt: skip
     alt = (
         f"Predicted plasma {prediction.analyte} after {label}, "
         f"{model.name}, {model.sampling} samples: peak {prediction.cmax:.0f} ng/mL at "
@@ -106,7 +118,7 @@ def planned_dose_chart(
         f"{band.low:g}-{band.high:g} ng/mL over {hours:g} h."
     )
     return PlannedChart(
-        img_src=charts.img_src(charts.svg(fig, f"pk-plan-{model.id}")),
+        img_src=charts.img_src(svg),
         alt=alt,
         model_id=model.id,
         model_name=model.name,
@@ -129,27 +141,34 @@ def compare_chart(
 ) -> CompareChart:
     """Median and 5th-95th percentile bands of each protocol's virtual population, overlaid."""
     band = pk.dissociative_band()
-    fig, ax = _axes()
-    _band(ax, band)
-    arms, top = [], 0.0
-    for colour, p in zip(_COLOURS, protocols, strict=False):
+    arms, curves = [], []
+    for p in protocols[: len(_COLOURS)]:
         model = pk.model_for_route(p.route)
         window = pk.window(model.id, p.regimen, weight_kg=weight_kg, hours=hours, step_min=2.0)
         result = pk.predict_population(window, p.regimen, subjects=subjects, seed=seed)
-        low, median, high = result.population.bands()
-        x = result.population.times / 60
-        ax.fill_between(x, low, high, color=colour, alpha=0.18, linewidth=0)
-        ax.plot(x, median, color=colour, linewidth=1.6, label=f"{p.label} ({result.analyte})")
+        label = f"{p.label} ({result.analyte})"
+        curves.append((label, result.population.times / 60, result.population.bands()))
         arms.append(_arm(p.label, result))
-        top = max(top, float(high.max()))
-    _finish(ax, "Predicted concentrations: median and 5th-95th percentiles", top)
+
+    def draw() -> str:
+        fig, ax = _axes()
+        _band(ax, band)
+        top = 0.0
+        for colour, (label, x, (low, median, high)) in zip(_COLOURS, curves, strict=False):
+            ax.fill_between(x, low, high, color=colour, alpha=0.18, linewidth=0)
+            ax.plot(x, median, color=colour, linewidth=1.6, label=label)
+            top = max(top, float(high.max()))
+        _finish(ax, "Predicted concentrations: median and 5th-95th percentiles", top)
+        return charts.svg(fig, "pk-compare")
+
+    svg = charts.cached(__name__, ("compare", band, curves), draw)
     alt = "Predicted plasma concentrations by protocol, median (5th-95th percentile) peak: " + (
         "; ".join(
             f"{a.label}: {a.cmax[1]:.0f} ({a.cmax[0]:.0f}-{a.cmax[2]:.0f}) ng/mL" for a in arms
         )
         + f". Shaded: {band.low:g}-{band.high:g} ng/mL dissociative range."
     )
-    return CompareChart(charts.img_src(charts.svg(fig, "pk-compare")), alt, tuple(arms), band)
+    return CompareChart(charts.img_src(svg), alt, tuple(arms), band)
 
 
 def _arm(label: str, result: pk.PopulationPrediction) -> Arm:

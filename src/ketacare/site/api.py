@@ -7,9 +7,11 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 
+from ketacare.accounts import middleware
 from ketacare.accounts.api_auth import allow
 from ketacare.accounts.models import User
 from ketacare.accounts.roles import Perm
+from ketacare.audit.services import ChainDamaged
 from ketacare.fhir.api import router as fhir_router
 from ketacare.patients.api import router as patients_router
 from ketacare.patients.schemas import Me
@@ -42,6 +44,12 @@ def validation_failed(request: HttpRequest, exc: ValidationError) -> HttpRespons
         for message in messages
     ]
     return api.create_response(request, {"detail": detail}, status=422)
+
+
+@api.exception_handler(ChainDamaged)
+def audit_unavailable(request: HttpRequest, exc: ChainDamaged) -> HttpResponse:
+    """503, not a server error, when the audit trail cannot record the operation."""
+    return middleware.audit_unavailable(request, exc)
 
 
 @api.get("/me", response=Me, auth=allow(Perm.OWN_TOKENS), tags=["accounts"])

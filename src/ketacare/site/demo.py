@@ -15,6 +15,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from ketacare.accounts import passwords
 from ketacare.accounts import services as accounts
 from ketacare.accounts.actor import Actor
 from ketacare.accounts.models import User
@@ -31,7 +32,7 @@ from ketacare.site import (
     demo_waiting,
 )
 
-DEMO_PASSWORD = "ketacare-demo-2026"  # noqa: S105 (printed by `ketacare demo`; demo clinics only)
+DEMO_PASSWORD = passwords.DEMO_PASSWORD  # printed by `ketacare demo`; refused for real accounts
 PATIENT_COUNT = 60
 
 STAFF = [
@@ -201,6 +202,7 @@ def _staff(actor: Actor) -> tuple[int, list[User], list[User]]:
                 actor,
                 username=username,
                 password=DEMO_PASSWORD,
+                demo_clinic=True,
                 role=role,
                 first_name=first,
                 last_name=last,

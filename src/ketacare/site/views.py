@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from django.core.paginator import Paginator
-from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -16,7 +15,7 @@ from ketacare.accounts.roles import Perm
 from ketacare.audit import selectors as audit
 from ketacare.controlled import selectors as controlled
 from ketacare.measures.forms import CloseAlertForm
-from ketacare.site import services
+from ketacare.site import health, services
 from ketacare.site.forms import EventFilterForm
 from ketacare.supervised import waiting
 
@@ -29,16 +28,10 @@ def home(request: HttpRequest) -> HttpResponse:
 @public
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-    except DatabaseError as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return JsonResponse(
-            {"status": "unavailable", "database": "error", "reason": reason}, status=503
-        )
-    return JsonResponse({"status": "ok", "database": "ok"})
+    found = health.check()
+    if found.ok:
+        return JsonResponse({"status": "ok", "database": "ok"})
+    return JsonResponse({"status": "unavailable", "database": found.database}, status=503)
 
 
 @requires(Perm.DASHBOARD_VIEW)
@@ -79,6 +72,27 @@ def audit_trail(request: StaffRequest) -> HttpResponse:
         page = services.open_audit_trail(Actor.from_request(request), f, request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    clinical = request.user.can(Perm.CLINICAL_VIEW)
+    rows = [(e, *shown_values(e.entity_type, e.old_values, e.new_values, clinical)) for e in page]
     return render(
-        request, "site/audit_trail.html", {"form": form, "page": page, "query": query.urlencode()}
+        request,
+        "site/audit_trail.html",
+        {"form": form, "page": page, "rows": rows, "query": query.urlencode()},
     )
+
+
+# What a role without clinical access may read in an event's values (minimum necessary): the
+# registration and account data it works with. Everything else shows which fields changed only.
+REGISTRATION_ENTITIES = frozenset(
+    {"user", "apitoken", "patient", "clinicsettings", "arrival", "backup", "dataagreement"}
+)
+HIDDEN = "(clinical value, not shown to your role)"
+
+
+def shown_values(
+    entity_type: str, old: dict[str, object], new: dict[str, object], clinical: bool
+) -> tuple[dict[str, object], dict[str, object]]:
+    """The event's old and new values as this reader may see them."""
+    if clinical or entity_type in REGISTRATION_ENTITIES:
+        return old, new
+    return dict.fromkeys(old, HIDDEN), dict.fromkeys(new, HIDDEN)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 Answer = int | None
 
@@ -67,9 +68,14 @@ class Item:
     loinc: str | None = None
     asked_if: tuple[Condition, ...] = ()
 
-    @property
+    @cached_property
     def values(self) -> tuple[int, ...]:
         return tuple(o.value for o in self.options)
+
+    @cached_property
+    def allowed(self) -> frozenset[int]:
+        """The values as a set, for the scoring engine's membership test."""
+        return frozenset(self.values)
 
     def required(self, answers: Sequence[Answer]) -> bool:
         return all(c.holds(answers) for c in self.asked_if)
@@ -150,6 +156,20 @@ class Instrument:
     sources: Mapping[str, str] = field(default_factory=dict)
     domain: str = "symptoms"  # one of DOMAINS
     version: str = ""  # first 12 hex digits of the data file's SHA-256
+
+    @cached_property
+    def conditional(self) -> bool:
+        """Whether any item is asked only under a condition (else every item is required)."""
+        return any(i.asked_if for i in self.items)
+
+    @cached_property
+    def shared_values(self) -> frozenset[int | None] | None:
+        """Every item's allowed values and ``None`` (unanswered), when all items share the same
+        options; ``None`` otherwise. Lets the engine check a whole response in one set test."""
+        first = self.items[0].allowed
+        if any(i.allowed != first for i in self.items):
+            return None
+        return frozenset({*first, None})
 
     @property
     def total_range(self) -> tuple[int, int]:

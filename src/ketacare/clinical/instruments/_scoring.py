@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ketacare.clinical.instruments._loading import UnknownInstrument, get
-from ketacare.clinical.instruments._model import OPS, Answer, Flag, Instrument, RiskRule
+from ketacare.clinical.instruments._model import OPS, Answer, Flag, Instrument, Item, RiskRule
+
+_INT_OR_NONE = frozenset({int, type(None)})
 
 
 class InvalidAnswers(ValueError):
@@ -53,24 +55,33 @@ def validate_answers(instrument: Instrument, answers: Sequence[object]) -> tuple
     n = len(instrument.items)
     if len(answers) != n:
         raise InvalidAnswers(f"{instrument.id} takes {n} answers (items 1-{n}), got {len(answers)}")
-    checked: list[Answer] = []
+    shared = instrument.shared_values
+    # One set test for the whole response when every item has the same options (most do);
+    # the types first, since True == 1 would pass a value test.
+    if (
+        shared is not None
+        and set(map(type, answers)) <= _INT_OR_NONE
+        and shared.issuperset(answers)
+    ):
+        return tuple(answers)  # type: ignore[arg-type]  # checked: allowed ints or None
     for item, value in zip(instrument.items, answers, strict=True):
-        allowed = ", ".join(str(v) for v in item.values)
-        if value is None:
-            checked.append(None)
-        elif isinstance(value, bool) or not isinstance(value, int):
-            raise InvalidAnswers(
-                f"{instrument.id} item {item.number}: {_shown(value)} is not an "
-                f"integer; allowed values are {allowed} or empty"
-            )
-        elif value not in item.values:
-            raise InvalidAnswers(
-                f"{instrument.id} item {item.number}: {value} is out of range; "
-                f"allowed values are {allowed} or empty"
-            )
-        else:
-            checked.append(value)
-    return tuple(checked)
+        # The common case first: an allowed int (bool is an int subclass, and never allowed).
+        if value is not None and (type(value) is not int or value not in item.allowed):
+            raise _invalid(instrument, item, value)
+    return tuple(answers)  # type: ignore[arg-type]  # each checked above: an allowed int or None
+
+
+def _invalid(instrument: Instrument, item: Item, value: object) -> InvalidAnswers:
+    allowed = ", ".join(str(v) for v in item.values)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return InvalidAnswers(
+            f"{instrument.id} item {item.number}: {value} is out of range; "
+            f"allowed values are {allowed} or empty"
+        )
+    return InvalidAnswers(
+        f"{instrument.id} item {item.number}: {_shown(value)} is not an "
+        f"integer; allowed values are {allowed} or empty"
+    )
 
 
 def _shown(value: object) -> str:
@@ -83,8 +94,14 @@ def _shown(value: object) -> str:
 
 def score(instrument: Instrument, answers: Sequence[object]) -> Score:
     values = validate_answers(instrument, answers)
-    complete = all(
-        v is not None for i, v in zip(instrument.items, values, strict=True) if i.required(values)
+    complete = (
+        all(
+            v is not None
+            for i, v in zip(instrument.items, values, strict=True)
+            if i.required(values)
+        )
+        if instrument.conditional
+        else None not in values
     )
     total = _total(instrument, values) if complete else None
     subscales = {

@@ -222,7 +222,7 @@ def predict_population(
     seed: int,
     weight_sd_kg: float = 0.0,
     cv: float = DEFAULT_CV,
-    threads: int = 1,
+    processes: int = 1,
 ) -> PopulationPrediction:
     """``subjects`` virtual subjects of ``w.model``; the same ``seed`` gives the same output."""
     if not 1 <= subjects <= MAX_SUBJECTS:
@@ -241,7 +241,7 @@ def predict_population(
         weight_kg=w.weight_kg,
         weight_sd_kg=weight_sd_kg,
         cv=cv,
-        threads=threads,
+        processes=processes,
     )
     notes = [*w.assumptions, *p.assumptions]
     if weight_sd_kg > 0:

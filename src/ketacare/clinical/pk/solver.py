@@ -21,6 +21,7 @@ Concentrations are right-continuous: a bolus at a grid time is in that time's va
 
 from __future__ import annotations
 
+import copy
 import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -107,17 +108,32 @@ def solve(system: System, times: Array) -> Solution:
 class Stream:
     """Iterate ``(k, block)``: the concentrations at ``times[k : k + len(block)]`` (rows) for
     every subject (columns), without storing the whole matrix. The block's memory is reused for
-    the next one; ``auc`` is complete once the iteration ends."""
+    the next one; ``auc`` is complete once the iteration ends.
+
+    ``window`` limits the iteration to the grid indices ``[start, stop)``; each segment's state
+    is advanced in closed form to where the window enters it, so windows can be solved apart
+    (in other processes) from the same stream."""
 
     def __init__(self, system: System, times: Array, block: int = BLOCK) -> None:
         self.system, self.times, self.block = system, times, block
         self.segments = segments(system, times)
         self.lam, self.vec, self.inv, self.fallback = modes(system.a)
         self.auc = np.zeros(system.output.shape[0])
+        self.window = (0, len(times))
+
+    def limited(self, start: int, stop: int) -> Stream:
+        """This stream restricted to the grid indices ``[start, stop)``."""
+        if not 0 <= start <= stop <= len(self.times):
+            raise ValueError(f"window {start}-{stop} is outside the {len(self.times)} times")
+        part = copy.copy(self)
+        part.auc = np.zeros_like(self.auc)
+        part.window = (start, stop)
+        return part
 
     def __iter__(self) -> Iterator[tuple[int, Array]]:
         picked = np.flatnonzero(self.fallback)
         exact = _expm_path(self.system, self.segments, self.times, picked) if picked.size else None
+        low, high = self.window
         step = float(self.times[1] - self.times[0]) if len(self.times) > 1 else 0.0
         ratio = np.exp(self.lam.T * step)
         weights = np.einsum("ns,nsi->ni", self.system.output, self.vec)
@@ -129,10 +145,11 @@ class Stream:
             length = seg.end - seg.start
             self.auc += q * length + (p * np.expm1(self.lam * length) / self.lam).sum(axis=1)
             # terms[i] = p_i e^{lambda_i tau}, advanced by one multiplication per grid step.
-            offset = self.times[min(seg.first, len(self.times) - 1)] - seg.start
+            begin, end = max(seg.first, low), min(seg.stop, high)
+            offset = self.times[min(begin, len(self.times) - 1)] - seg.start
             terms = np.ascontiguousarray(p.T) * np.exp(self.lam.T * offset)
-            for first in range(seg.first, seg.stop, self.block):
-                rows = buffer[: min(self.block, seg.stop - first)]
+            for first in range(begin, end, self.block):
+                rows = buffer[: min(self.block, end - first)]
                 for row in rows:
                     # The hot loop: two passes over (S, n) per grid time, no allocation.
                     np.sum(terms, axis=0, out=row)

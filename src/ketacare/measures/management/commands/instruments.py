@@ -12,6 +12,7 @@ from ketacare.clinical import instruments
 
 
 class Command(BaseCommand):
+    requires_system_checks: list[str] = []  # pure: see ketacare.cli.PURE
     help = "List the instruments ketacare can score, with their licence status."
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -28,6 +28,7 @@ COURSE = (
 
 
 class Command(BaseCommand):
+    requires_system_checks: list[str] = []  # pure: see ketacare.cli.PURE
     help = (
         f"Treatment-course outcomes from JSON lines {COURSE} (unsorted is fine). Date-times "
         "must carry a UTC offset (2026-01-05T09:30:00+00:00 or ...Z); naive ones are refused. "

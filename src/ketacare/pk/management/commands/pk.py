@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -14,10 +15,13 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from ketacare.clinical import pk
 from ketacare.clinical.pk.population import DEFAULT_CV
 
+MAX_WORKERS = 16
+
 ROUTES = "iv|im|sc|oral|sublingual|esketamine|intranasal"
 
 
 class Command(BaseCommand):
+    requires_system_checks: list[str] = []  # pure: see ketacare.cli.PURE
     help = (
         "Predicted ketamine and esketamine plasma concentrations (see docs/pharmacokinetics.md). "
         "ketacare pk simulate --model ID --route ROUTE (--dose-mg D | --dose-mg-per-kg X) "
@@ -40,7 +44,13 @@ class Command(BaseCommand):
         population.add_argument("--seed", default="1", metavar="S")
         population.add_argument("--weight-sd-kg", default="0", metavar="SD")
         population.add_argument("--cv", default=str(DEFAULT_CV), metavar="CV")
-        population.add_argument("--threads", default="1", metavar="T")
+        population.add_argument(
+            "--workers",
+            default=str(max(1, min(4, os.cpu_count() or 1))),
+            metavar="W",
+            help="processes sharing the time grid (default: this machine's cores, at most 4; "
+            "the result is the same for any number)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["command"] == "models":
@@ -109,6 +119,13 @@ def _whole(options: dict[str, Any], dest: str) -> int:
     return int(number)
 
 
+def _workers(options: dict[str, Any]) -> int:
+    workers = _whole(options, "workers")
+    if not 1 <= workers <= MAX_WORKERS:
+        raise pk.InvalidRegimen("workers", f"must be 1 to {MAX_WORKERS} (got {workers})")
+    return workers
+
+
 def _run(options: dict[str, Any], window: pk.Window, regimen: pk.Regimen) -> dict[str, Any]:
     if options["command"] == "simulate":
         return pk.predict(window, regimen).as_dict()
@@ -120,7 +137,7 @@ def _run(options: dict[str, Any], window: pk.Window, regimen: pk.Regimen) -> dic
         seed=seed,
         weight_sd_kg=_number(options, "weight_sd_kg") or 0.0,
         cv=_number(options, "cv") or 0.0,
-        threads=max(1, _whole(options, "threads")),
+        processes=_workers(options),
     )
     return result.as_dict(seed)
 

@@ -29,6 +29,7 @@ _METAVARS = {"basis": "actual|ideal|adjusted", "sex": "female|male"}
 
 
 class Command(BaseCommand):
+    requires_system_checks: list[str] = []  # pure: see ketacare.cli.PURE
     help = (
         "Compute a ketamine dose: ketacare dose --route iv|im|sc|oral|sublingual --mg-per-kg X "
         "--weight-kg W [--basis actual|ideal|adjusted --sex female|male --height-cm H] "

@@ -14,6 +14,7 @@ from ketacare.lib.jsonlines import open_input, results
 
 
 class Command(BaseCommand):
+    requires_system_checks: list[str] = []  # pure: see ketacare.cli.PURE
     help = (
         "Screen a case for ketamine treatment against the eligibility rules "
         "(ketacare screen --input CASE.json) or a JSON-lines file of cases "

@@ -1,14 +1,32 @@
 """``ketacare serve``: collects the static files, then serves the WSGI app with gunicorn (gthread
 workers, access log on stdout) on ``--host`` and ``--port``, 127.0.0.1:8000 unless
-``KETACARE_HOST`` or ``PORT`` say otherwise. A bad port exits 2."""
+``KETACARE_HOST`` or ``PORT`` say otherwise. A bad port exits 2.
+
+Served requests on PostgreSQL get a statement timeout and a lock timeout (:data:`WEB_TIMEOUTS`),
+so a query stuck behind a lock or running away answers with an error in seconds instead of
+holding a worker thread; commands (migrations, exports) run without them."""
 
 from __future__ import annotations
 
 import os
 from typing import Any
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
+from django.db import connections
+
+# ketacare's configurable defaults for served requests (PostgreSQL), in milliseconds.
+WEB_TIMEOUTS = {"statement_timeout": 30_000, "lock_timeout": 10_000}
+
+
+def add_web_timeouts(database: dict[str, Any]) -> None:
+    """Give a PostgreSQL database's connections the served requests' timeouts."""
+    if "postgresql" not in database["ENGINE"]:
+        return
+    options = database.setdefault("OPTIONS", {})
+    settings_ = " ".join(f"-c {name}={value}" for name, value in WEB_TIMEOUTS.items())
+    options["options"] = f"{options.get('options', '')} {settings_}".strip()
 
 
 class Command(BaseCommand):
@@ -26,6 +44,7 @@ class Command(BaseCommand):
         if not 1 <= options["port"] <= 65535:
             self.stderr.write(f"--port {options['port']} is out of range; use 1 to 65535")
             raise SystemExit(2)
+        add_web_timeouts(settings.DATABASES["default"])  # before any worker connects
         # Collect before the WSGI app (and WhiteNoise's index of STATIC_ROOT) is built.
         call_command("collectstatic", interactive=False, verbosity=0)
         from ketacare.site.wsgi import application
@@ -48,4 +67,5 @@ class Command(BaseCommand):
                 return application
 
         self.stdout.write(f"ketacare serving on http://{bind}")
+        connections.close_all()  # the workers fork from here: each opens its own
         Server().run()

@@ -1,0 +1,1 @@
+"""ketacare's SQLite backend (see :mod:`.base`)."""
