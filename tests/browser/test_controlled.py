@@ -28,8 +28,10 @@ from tests.conftest import registration
 from tests.controlled.builders import container
 from tests.supervised.builders import cleared
 system = Actor.system("e2e setup")
-patient = patients.register_patient(system, registration(
+n = secrets.randbelow(10**6)  # each run its own person: the same name and birth date twice
+patient = patients.register_patient(system, registration(  # would be a possible duplicate
     mrn="E2E-" + secrets.token_hex(3).upper(), given_name="Iris", family_name="Vial",
+    date_of_birth=date(1940 + n % 50, 1 + n % 12, 1 + n % 28),
     address_line="4 Quay Road", city="Portland"))
 patients.add_entry(system, patient, "measurements", {
     "measured_on": date(2026, 1, 5), "weight_kg": Decimal("70"), "height_cm": Decimal("170")})
@@ -141,3 +143,43 @@ def test_every_controlled_page_reads_well_for_nurse_and_prescriber(
     expect(page.locator("#ledger")).to_contain_text("received")
     if role == "nurse":
         expect(page.get_by_role("heading", name="Dispose")).to_have_count(0)
+
+
+def test_an_infusion_ended_early_records_what_was_given_everywhere(
+    log_in: Callable[[str], Page], server_shell: Callable[[str], str], screenshots: Path
+) -> None:
+    """The clinic day's dose given is the dose recorded: ending an infusion early asks the
+    amount given, with its reason and a witness for the waste of the rest; the session page,
+    the ledger and the monitor then show the smaller amount."""
+    pk, vial, lot, dose = server_shell(SETUP).splitlines()[-1].split()
+    page = log_in("nurse")
+    page.goto(f"/sessions/{pk}/")
+    dosing = page.locator("#dosing")
+    option = dosing.locator("option", has_text=lot).first.get_attribute("value")
+    dosing.get_by_label("Drawn from (bottle, lot)").select_option(option)
+    dosing.get_by_label("Amount drawn (mL)").fill(f"{float(dose) / 10:g}")
+    dosing.get_by_label("Verified by").select_option(label="prescriber")
+    dosing.get_by_label("Verifier's password").fill(PASSWORD)
+    dosing.get_by_role("button", name="Record administration").click()
+    expect(page.locator("#session-state")).to_have_text("dosing")
+
+    ending = page.locator("#end-dosing")
+    ending.get_by_role("button", name="End dosing").click()  # minutes into a 40 min infusion
+    expect(page.locator("#end-dosing")).to_contain_text("record how much was actually given")
+    given = round(float(dose) / 2)
+    ending = page.locator("#end-dosing")  # the refusal opens "Less given than planned"
+    ending.get_by_label("Amount actually given").fill(str(given))
+    ending.get_by_label("Why less was given").fill("Stopped early: nausea and anxiety")
+    ending.get_by_label("Waste witnessed by").select_option(label="prescriber")
+    ending.get_by_label("Witness's password").fill(PASSWORD)
+    ending.get_by_role("button", name="End dosing").click()
+    expect(page.locator("#session-state")).to_have_text("monitoring")
+    expect(page.locator("#administrations")).to_contain_text(f"{given}")
+    expect(page.locator("body")).to_contain_text("Stopped early: nausea and anxiety")
+    page.screenshot(path=str(screenshots / "infusion-ended-early.png"), full_page=True)
+
+    page.goto(f"/controlled/containers/{vial}/")
+    expect(page.locator("#ledger")).to_contain_text("Stopped early: nausea and anxiety")
+    page.goto("/monitor/")
+    expect(page.locator("main")).to_contain_text("Vial")
+    page.screenshot(path=str(screenshots / "monitor.png"), full_page=True)

@@ -7,6 +7,7 @@ import base64
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -154,3 +155,24 @@ def test_a_failing_cache_is_bypassed_not_an_error(monkeypatch: pytest.MonkeyPatc
 
     monkeypatch.setattr(charts, "caches", {charts.CACHE: ReadOnly()})
     assert charts.cached(__name__, 2, lambda: "<svg>2</svg>") == "<svg>2</svg>"
+
+
+def test_migrating_a_new_database_creates_the_chart_cache_table(tmp_path: Path) -> None:
+    """The test database gets cache tables from the test runner; a real one only from the
+    lib app's migration."""
+    from django.conf import settings
+
+    from tests.serverproc import fresh_database, run_ketacare, server_env
+
+    engine = "postgresql" if "postgresql" in settings.DATABASES["default"]["ENGINE"] else "sqlite"
+    with fresh_database(engine, tmp_path) as url:
+        env = server_env(url, tmp_path)
+        run_ketacare(env, "migrate", "--no-input")
+        found = run_ketacare(
+            env,
+            "shell",
+            "-c",
+            "from django.db import connection; print(sorted(t for t in "
+            "connection.introspection.table_names() if 'cache' in t or t == 'charts'))",
+        )
+    assert found.strip().splitlines()[-1] == "['ketacare_chart_cache']"

@@ -5,7 +5,9 @@ from django.db import migrations
 
 
 def create(apps, schema_editor):
-    call_command("createcachetable", "charts", database=schema_editor.connection.alias)
+    # No table names: every database cache in settings.CACHES gets its table (a name given
+    # here would be taken as the table's own name, Django's legacy form).
+    call_command("createcachetable", database=schema_editor.connection.alias)
 
 
 def drop(apps, schema_editor):
