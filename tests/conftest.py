@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import os
 import tempfile
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.test import Client
 
 from ketacare.accounts import services as accounts
@@ -175,3 +177,12 @@ def as_role(client: Client, staff: dict[Role, User]) -> Any:
         return login(c, staff[role])
 
     return _as
+
+
+def refused(field: str, call: Callable[[], object]) -> str:
+    """The first message ``call`` is refused with on ``field`` (a service ValidationError)."""
+    with pytest.raises(ValidationError) as caught:
+        call()
+    errors = caught.value.message_dict
+    assert field in errors, errors
+    return errors[field][0]

@@ -5,7 +5,6 @@ containers received on an invoice. Every write goes through the services, as a c
 from __future__ import annotations
 
 from datetime import date, timedelta
-from decimal import Decimal
 
 from django.utils import timezone
 
@@ -14,6 +13,7 @@ from ketacare.accounts.models import User
 from ketacare.controlled.models import Container, InventoryKind, Product, Registration
 from ketacare.controlled.services import stock
 from ketacare.patients.models import Patient
+from ketacare.site.demo_controlled import PRODUCTS
 
 DEA = "FK1234563"
 SUPPLIER = {
@@ -21,50 +21,7 @@ SUPPLIER = {
     "supplier_address": "135 Duryea Road, Melville, NY 11747",
     "supplier_dea": "RH0123456",
 }
-PARENTERAL = "iv,im,sc,oral,sublingual"
-PRODUCTS: dict[str, dict[str, object]] = {
-    "k10": {
-        "name": "Ketamine HCl 10 mg/mL, 20 mL vial",
-        "drug": "racemic ketamine",
-        "ndc": "0409-2053-20",
-        "form": "multiple-dose vial",
-        "unit": "mL",
-        "mg_per_unit": Decimal("10"),
-        "units_per_container": Decimal("20"),
-        "routes": PARENTERAL,
-    },
-    "k50": {
-        "name": "Ketamine HCl 50 mg/mL, 10 mL vial",
-        "drug": "racemic ketamine",
-        "ndc": "0409-2051-10",
-        "form": "multiple-dose vial",
-        "unit": "mL",
-        "mg_per_unit": Decimal("50"),
-        "units_per_container": Decimal("10"),
-        "routes": PARENTERAL,
-    },
-    "k100": {
-        "name": "Ketamine HCl 100 mg/mL, 10 mL vial",
-        "drug": "racemic ketamine",
-        "ndc": "0409-2052-10",
-        "form": "multiple-dose vial",
-        "unit": "mL",
-        "mg_per_unit": Decimal("100"),
-        "units_per_container": Decimal("10"),
-        "routes": PARENTERAL,
-    },
-    "spravato": {
-        "name": "Spravato 28 mg nasal spray, pack of 3 devices",
-        "drug": "esketamine",
-        "ndc": "50458-028-03",
-        "form": "nasal spray device",
-        "unit": "device",
-        "mg_per_unit": Decimal("28"),
-        "units_per_container": Decimal("3"),
-        "routes": "esketamine",
-        "beyond_use_days": 0,
-    },
-}
+# The demo clinic's catalogue: the same products, so the tests dose what a clinic stocks.
 
 
 def _bottle(reg: Registration) -> str:

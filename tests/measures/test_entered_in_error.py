@@ -6,11 +6,9 @@ audited, shown struck through, and counted nowhere (trends, alerts, the pre-dose
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -21,19 +19,11 @@ from ketacare.audit.models import AuditEvent
 from ketacare.measures import selectors, services
 from ketacare.measures.models import Response, SafetyAlert
 from ketacare.patients.models import Patient
-from tests.conftest import login
+from tests.conftest import login, refused
 
 pytestmark = pytest.mark.django_db
 
 WRONG = "Entered on the wrong patient's chart; re-entered on the right one"
-
-
-def refused(field: str, call: Callable[[], object]) -> str:
-    with pytest.raises(ValidationError) as caught:
-        call()
-    errors = caught.value.message_dict
-    assert field in errors, errors
-    return errors[field][0]
 
 
 def gad7(patient: Patient, answers: list[int | None], **kw: object) -> Response:

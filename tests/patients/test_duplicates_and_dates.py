@@ -5,12 +5,10 @@ with the field named, on the page and in the API."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -20,20 +18,12 @@ from ketacare.accounts.models import User
 from ketacare.audit.models import AuditEvent
 from ketacare.patients import services
 from ketacare.patients.models import DistinctPerson, Patient
-from tests.conftest import login, registration
+from tests.conftest import login, refused, registration
 from tests.patients.test_api import bearer
 
 pytestmark = pytest.mark.django_db
 
 DIFFERENT = "Different address and phone; checked her ID at the desk"
-
-
-def refused(field: str, call: Callable[[], object]) -> str:
-    with pytest.raises(ValidationError) as caught:
-        call()
-    errors = caught.value.message_dict
-    assert field in errors, errors
-    return errors[field][0]
 
 
 def as_(user: User) -> Actor:

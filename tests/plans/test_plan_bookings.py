@@ -5,12 +5,10 @@ grace."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, time, timedelta
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
@@ -21,20 +19,12 @@ from ketacare.patients import services as patients
 from ketacare.patients.models import Patient
 from ketacare.plans import services
 from ketacare.plans.models import PlannedSession, TreatmentPlan
-from tests.conftest import build_patient, login
+from tests.conftest import build_patient, login, refused
 from tests.plans.test_plans import MONDAY, actor, request, signed_screening
 
 pytestmark = pytest.mark.django_db
 
 OVERLAP = "Switching from IV to nasal spray; the IV course ends this week as agreed"
-
-
-def refused(field: str, call: Callable[[], object]) -> str:
-    with pytest.raises(ValidationError) as caught:
-        call()
-    errors = caught.value.message_dict
-    assert field in errors, errors
-    return errors[field][0]
 
 
 def weighed(mrn: str) -> Patient:

@@ -4,12 +4,10 @@ with a reason), and a second ketamine-class dose on one day waits for a prescrib
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, time, timedelta
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -24,20 +22,12 @@ from ketacare.plans.models import PlannedSession
 from ketacare.supervised import selectors
 from ketacare.supervised.models import Session
 from ketacare.supervised.services import gate, lifecycle
-from tests.conftest import build_patient
+from tests.conftest import build_patient, refused
 from tests.supervised.builders import act, checked_in, dosed, first_session, signed_plan
 
 pytestmark = pytest.mark.django_db
 
 WRONG_DAY = "Patient came a day early; prescriber agreed by phone"
-
-
-def refused(field: str, call: Callable[[], object]) -> str:
-    with pytest.raises(ValidationError) as caught:
-        call()
-    errors = caught.value.message_dict
-    assert field in errors, errors
-    return errors[field][0]
 
 
 def other_patient(mrn: str) -> Patient:
