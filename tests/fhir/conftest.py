@@ -2,7 +2,7 @@
 the export writes.
 
 The validator needs Node, the repository's node_modules (``make npm``, which ``make test`` runs)
-and the US Core package in ../shared/fhir. Where it is missing a test skips, except under CI
+and the US Core package vendored in vendor/fhir. Where it is missing a test skips, except under CI
 (``CI=true``), where a missing validator is a failure: a CI run cannot pass without it."""
 
 from __future__ import annotations

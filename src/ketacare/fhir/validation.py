@@ -2,7 +2,7 @@
 (``@medplum/core`` 4.5.2 with the US Core 6.1.0 StructureDefinitions) for structure, cardinality,
 fixed values, slices and invariants, plus :mod:`.bindings` for the required value-set bindings
 Medplum skips. A development and test tool: it needs Node, the repository's ``node_modules``
-(``make npm``) and the US Core package (``../shared/fhir`` or ``KETACARE_US_CORE_PACKAGE``)."""
+(``make npm``) and the US Core package (``vendor/fhir`` or ``KETACARE_US_CORE_PACKAGE``)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ from ketacare.fhir import bindings
 SCRIPT = Path(__file__).parent / "validator" / "validate.mjs"
 ROOT = Path(__file__).resolve().parents[3]  # the repository, in a checkout
 PACKAGE_ENV = "KETACARE_US_CORE_PACKAGE"
-DEFAULT_PACKAGE = ROOT.parent / "shared" / "fhir" / "hl7.fhir.us.core-6.1.0.tgz"
+# The package is CC0 and vendored (vendor/fhir/README.md), so a clean clone validates offline.
+DEFAULT_PACKAGE = ROOT / "vendor" / "fhir" / "hl7.fhir.us.core-6.1.0.tgz"
 
 
 class ValidatorUnavailable(RuntimeError):

@@ -1,5 +1,5 @@
 // Validates FHIR R4 resources offline with @medplum/core 4.5.2 against the US Core 6.1.0
-// StructureDefinitions (the package in ../shared/fhir, its SHA-256 checked before use).
+// StructureDefinitions (the package vendored in vendor/fhir, its SHA-256 checked before use).
 //
 // Input on stdin: NDJSON, one resource per line. Output on stdout: one JSON line per input line,
 // {"line": N, "resourceType", "id", "profile", "issues": [OperationOutcome issues]}; a resource
@@ -31,7 +31,7 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '../../../..');
 const PACKAGE =
   process.env.KETACARE_US_CORE_PACKAGE ||
-  resolve(ROOT, '../shared/fhir/hl7.fhir.us.core-6.1.0.tgz');
+  resolve(ROOT, 'vendor/fhir/hl7.fhir.us.core-6.1.0.tgz');
 
 function fail(message) {
   process.stderr.write(`validate.mjs: ${message}\n`);
