@@ -133,6 +133,32 @@ def server_shell(request: pytest.FixtureRequest, server: str) -> Callable[[str],
     return run
 
 
+# After each test on the shared server: nothing left under way in a chair and nothing left
+# booked, so the next test's check-ins and bookings find the chairs free (each test seeds its
+# own patients; the clinic rules refuse a taken chair, as they should).
+CLEAR_THE_CHAIRS = """
+from ketacare.clinical.session import State
+from ketacare.plans.models import PlannedSession, SessionStatus
+from ketacare.supervised.models import Session
+Session.objects.filter(state__in=[State.CHECKED_IN, State.CLEARED]).update(state=State.CANCELLED)
+Session.objects.filter(
+    state__in=[State.DOSING, State.MONITORING, State.READY_FOR_DISCHARGE]
+).update(state=State.ABORTED)
+PlannedSession.objects.filter(status=SessionStatus.PLANNED, supervised__isnull=True).update(
+    status=SessionStatus.CANCELLED
+)
+"""
+
+
+@pytest.fixture(autouse=True)
+def clear_the_chairs(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if "server" in request.fixturenames and SERVER in request.config.stash:
+        root = Path(__file__).resolve().parents[2]
+        prelude = f"import sys; sys.path.insert(0, {str(root)!r})\n"
+        request.config.stash[SERVER].ketacare("shell", "-c", prelude + CLEAR_THE_CHAIRS)
+
+
 @pytest.fixture(scope="session")
 def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Where a browser test saves what a person should look at."""

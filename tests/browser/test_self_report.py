@@ -79,5 +79,5 @@ def test_a_patient_completes_gad7_with_a_code_and_the_point_appears_on_the_chart
     expect(row).to_contain_text("baseline")
     expect(row).to_contain_text("10")
     expect(row).to_contain_text("moderate")
-    expect(row).to_contain_text("screen_positive")
+    expect(row).to_contain_text("screen positive")
     expect(row).to_contain_text("patient")

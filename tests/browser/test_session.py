@@ -177,12 +177,12 @@ def test_a_nurse_runs_an_esketamine_session_from_check_in_to_discharge(
     for item in range(1, 24):
         ratings.locator(f"#id_cadss-item_{item}").select_option("0")
     ratings.get_by_role("button", name="Record CADSS").click()
-    expect(page.locator("#ratings")).to_contain_text("cadss")
+    expect(page.locator("#ratings")).to_contain_text("CADSS")
 
     server_shell(TRAVEL.format(pk=pk, minutes=85))
     page.get_by_role("link", name="Live monitor").click()
     card = page.locator("article.chair", has_text=family)
-    expect(card.get_by_test_id("unmet")).to_contain_text("missing_vitals")
+    expect(card.get_by_test_id("unmet")).to_contain_text("Vital signs missing")
     card.get_by_role("button", name="Escort here").click()
     enter_vitals(page.locator("article.chair", has_text=family), 126, 80)
     card = page.locator("article.chair", has_text=family)

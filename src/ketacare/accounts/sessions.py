@@ -24,6 +24,9 @@ BEGAN = "ketacare_login_began"
 SEEN = "ketacare_last_activity"
 POLL_HEADER = "X-Ketacare-Poll"
 LEFT_HEADER = "X-Session-Idle-Left"
+# Activity is stored to the minute: a session row is written at most once a minute, not on
+# every request (the idle timeout is 30 minutes; the notice shows the last one).
+SEEN_RESOLUTION = 60
 
 
 def is_poll(request: HttpRequest) -> bool:
@@ -55,7 +58,7 @@ class SessionLifetimeMiddleware:
                 "please sign in again."
             )
             return self._end(request, why)
-        if not is_poll(request):
+        if not is_poll(request) and now - seen >= SEEN_RESOLUTION:
             session[SEEN] = seen = now
         response = self.get_response(request)
         if request.user.is_authenticated:  # not if the view itself logged out

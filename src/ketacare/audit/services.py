@@ -110,8 +110,9 @@ def record(
     )
     event.hash = chain.digest(event.prev_hash, event.payload())
     try:
-        with transaction.atomic():  # a savepoint: the refusal is reported, not a broken block
-            event.save()
+        # No savepoint of its own: every caller is inside an atomic block (checked above) that
+        # rolls back with the ChainDamaged raised here.
+        event.save()
     except IntegrityError as exc:  # (chain, seq) taken: the head was moved back
         raise ChainDamaged(f"the audit trail's chain {number} has events beyond its head") from exc
     head.seq, head.hash = event.seq, event.hash
