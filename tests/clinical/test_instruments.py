@@ -439,3 +439,20 @@ def test_a_file_may_give_an_item_its_own_options() -> None:
     ins = lib.parse(broken("gad7", custom))
     assert ins.items[0].values == (0, 6)
     assert ins.total_range == (0, 24)
+
+
+def test_items_with_different_options_are_checked_one_by_one() -> None:
+    """The engine's one-set test applies only when every item shares its options; otherwise
+    each answer is checked against its own item's."""
+    import dataclasses
+
+    from ketacare.clinical.instruments import InvalidAnswers, Option, get, score
+
+    gad7 = get("gad7")
+    yes_no = dataclasses.replace(gad7.items[1], options=(Option(0, "No"), Option(1, "Yes")))
+    mixed = dataclasses.replace(gad7, items=(gad7.items[0], yes_no, *gad7.items[2:]))
+    assert gad7.shared_values == frozenset({0, 1, 2, 3, None})
+    assert mixed.shared_values is None
+    assert score(mixed, [3, 1, 3, 3, 3, 3, 3]).total == 19
+    with pytest.raises(InvalidAnswers, match="item 2: 3 is out of range; allowed values are 0, 1"):
+        score(mixed, [3, 3, 3, 3, 3, 3, 3])
