@@ -48,6 +48,10 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     settings.PASSWORD_HASHERS = FAST_PASSWORD_HASHERS
     # FHIR bulk exports built during tests go to a temporary folder, never the tree's var/.
     settings.KETACARE_FHIR_EXPORT_DIR = Path(tempfile.mkdtemp(prefix="ketacare-fhir-exports-"))
+    # So do the audit checkpoints (the worker takes them) and their signing key.
+    var = Path(tempfile.mkdtemp(prefix="ketacare-var-"))
+    settings.KETACARE_VAR_DIR = var
+    settings.KETACARE_AUDIT_CHECKPOINT_FILE = var / "audit-checkpoints.jsonl"
     if os.environ.get("KETACARE_REQUIRE_POSTGRES") == "1":
         engine = settings.DATABASES["default"]["ENGINE"]
         if "postgresql" not in engine:

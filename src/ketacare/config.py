@@ -47,6 +47,9 @@ class Config:
     chairs: tuple[str, ...]
     site: Mapping[str, str]
     relapse_rule: str
+    audit_key: str  # signs the audit checkpoints; "" = a key made once in var_dir
+    audit_checkpoint_file: Path
+    audit_checkpoint_minutes: int
 
 
 def parse_bool(name: str, raw: str | None, default: bool) -> bool:
@@ -157,7 +160,29 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
         chairs=parse_chairs(env.get("KETACARE_CHAIRS")),
         site=parse_site(env),
         relapse_rule=parse_relapse_rule(env.get("KETACARE_RELAPSE_RULE")),
+        audit_key=parse_audit_key(env.get("KETACARE_AUDIT_KEY")),
+        audit_checkpoint_file=Path(
+            env.get("KETACARE_AUDIT_CHECKPOINT_FILE") or var_dir / "audit-checkpoints.jsonl"
+        ).resolve(),
+        audit_checkpoint_minutes=parse_int(
+            "KETACARE_AUDIT_CHECKPOINT_MINUTES",
+            env.get("KETACARE_AUDIT_CHECKPOINT_MINUTES"),
+            60,
+            1,
+            24 * 60,
+        ),
     )
+
+
+def parse_audit_key(raw: str | None) -> str:
+    """The audit checkpoints' signing key, kept out of the database (audit.checkpoint)."""
+    key = (raw or "").strip()
+    if key and len(key) < _MIN_SECRET_KEY_LENGTH:
+        raise ConfigError(
+            f"KETACARE_AUDIT_KEY is {len(key)} characters long; "
+            f"use at least {_MIN_SECRET_KEY_LENGTH} random characters"
+        )
+    return key
 
 
 SITE_FIELDS = ("name", "address", "city", "state", "zip", "phone")

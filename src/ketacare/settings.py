@@ -242,6 +242,13 @@ globals().update(CONFIG.email)
 # download them for this many hours, then the worker removes them.
 KETACARE_FHIR_EXPORT_DIR = CONFIG.var_dir / "fhir-exports"
 KETACARE_FHIR_EXPORT_HOURS = 24
+# Signed checkpoints of the audit chain heads, outside the database (ketacare.audit.checkpoint);
+# the worker appends one every KETACARE_AUDIT_CHECKPOINT_MINUTES (ketacare's configurable default
+# 60).
+KETACARE_VAR_DIR = CONFIG.var_dir
+KETACARE_AUDIT_KEY = CONFIG.audit_key
+KETACARE_AUDIT_CHECKPOINT_FILE = CONFIG.audit_checkpoint_file
+KETACARE_AUDIT_CHECKPOINT_MINUTES = CONFIG.audit_checkpoint_minutes
 
 LOGGING = {
     "version": 1,

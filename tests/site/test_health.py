@@ -4,6 +4,7 @@ seconds; the public answer never names a host or port."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 from django.db import OperationalError
 from django.test import Client
+from django.utils import timezone
 
 from ketacare.site import health
 
@@ -81,6 +83,28 @@ def test_a_damaged_audit_chain_is_a_health_failure(monkeypatch: pytest.MonkeyPat
 
     monkeypatch.setattr(selectors, "damaged_heads", lambda: ["chain 3 has no head"])
     response = Client().get("/healthz")
+    assert (response.status_code, response.json()["database"]) == (503, "audit chain damaged")
+
+
+def test_a_head_behind_the_newest_signed_checkpoint_is_a_health_failure(
+    tmp_path: Any,
+) -> None:
+    from django.test import override_settings
+
+    from ketacare.audit import checkpoint
+    from ketacare.audit.models import ChainHead
+
+    key, taken_at = "k" * 64, timezone.now()
+    heads = {h.chain: (h.seq + 5, "a" * 64) for h in ChainHead.objects.all()}  # saw 5 more
+    body = {
+        "taken_at": taken_at.isoformat(),
+        "heads": {str(c): list(h) for c, h in heads.items()},
+        "mac": checkpoint.sign(key.encode(), taken_at, heads),
+    }
+    file = tmp_path / "checkpoints.jsonl"
+    file.write_text(json.dumps(body) + "\n")
+    with override_settings(KETACARE_AUDIT_CHECKPOINT_FILE=file, KETACARE_AUDIT_KEY=key):
+        response = Client().get("/healthz")
     assert (response.status_code, response.json()["database"]) == (503, "audit chain damaged")
 
 

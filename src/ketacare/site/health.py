@@ -2,10 +2,10 @@
 
 Healthy means a login would work: the database answers, every migration on disk is applied
 (a missing or empty database is "schema missing", never "ok"), and the audit chains can take
-the next event. The checks run on a small pool of threads and the answer waits at most
-:data:`TIMEOUT_SECONDS`, so a hung database gives a fast 503 instead of a frozen worker. The
-public answer names the failing part in words; the details (hosts, ports, SQL errors) go to the
-server log only.
+the next event with no head behind the newest signed checkpoint. The checks run on a small pool
+of threads and the answer waits at most :data:`TIMEOUT_SECONDS`, so a hung database gives a
+fast 503 instead of a frozen worker. The public answer names the failing part in words; the
+details (hosts, ports, SQL errors) go to the server log only.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from functools import cache
 from django.db import DatabaseError, connection
 from django.db.migrations.loader import MigrationLoader
 
+from ketacare.audit import checkpoint
 from ketacare.audit import selectors as audit
 from ketacare.lib.db.sqlite3.base import file_of
 
@@ -80,7 +81,7 @@ def _check() -> Health:
         logger.error("health: migrations not applied: %s", sorted(missing))
         return Health("schema missing")
     try:
-        damage = audit.damaged_heads()
+        damage = audit.damaged_heads() + checkpoint.behind()
     except DatabaseError as exc:
         logger.error("health: the audit chain heads cannot be read: %s", exc)
         return Health("audit chain damaged")

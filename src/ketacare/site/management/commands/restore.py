@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from ketacare.audit import checkpoint
 from ketacare.audit.selectors import verify_chain
 from ketacare.lib.db.sqlite3.base import creating
 from ketacare.site import backup
@@ -36,3 +37,16 @@ class Command(BaseCommand):
             f"audit chain intact: {verdict.events} events; run 'ketacare migrate' if this "
             "backup is from an older release"
         )
+        lost = checkpoint.compare(checkpoint.read())
+        if lost:
+            # Expected when the backup is older than the newest checkpoint: say what was lost.
+            self.stdout.write(
+                f"the signed checkpoints in {checkpoint.path()} saw events this backup does "
+                "not hold (they were written after it was taken):"
+            )
+            for problem in lost:
+                self.stdout.write(f"  {problem}")
+            self.stdout.write(
+                "keep that file as the record of what was lost, move it aside, and run "
+                "'ketacare audit checkpoint' to start a new one"
+            )

@@ -1,7 +1,9 @@
 """``ketacare worker``: the long-running process that does the clinic's background work, a round
 every ``--interval`` seconds (or one with ``--once``): it sends the reminders of due self-report
 requests (:mod:`ketacare.measures.reminders`) and builds the queued FHIR bulk exports
-(:mod:`ketacare.fhir.services.jobs`). It lives in the roof because it composes both; it owns the
+(:mod:`ketacare.fhir.services.jobs`), and it appends a signed checkpoint of the audit chain
+heads when the newest is older than ``KETACARE_AUDIT_CHECKPOINT_MINUTES``
+(:mod:`ketacare.audit.checkpoint`). It lives in the roof because it composes both; it owns the
 loop, the worker's name, stopping on a signal and the start-up warning when delivery is only
 printed; claiming, sending, building and auditing are those modules'."""
 
@@ -20,6 +22,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 
+from ketacare.audit import checkpoint
 from ketacare.fhir.services import jobs
 from ketacare.measures import reminders
 
@@ -115,6 +118,8 @@ class Command(BaseCommand):
         built = jobs.run_due(name)
         if built:
             logger.info("worker %s: %d FHIR export%s built", name, built, "" if built == 1 else "s")
+        if checkpoint.take_if_due(settings.KETACARE_AUDIT_CHECKPOINT_MINUTES):
+            logger.info("worker %s: audit checkpoint written to %s", name, checkpoint.path())
 
     def _sleep(self, seconds: int) -> None:
         deadline = time.monotonic() + seconds
