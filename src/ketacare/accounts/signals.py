@@ -1,4 +1,5 @@
-"""Logins, logouts and failed logins go into the audit trail."""
+"""Logins, logouts and failed logins go into the audit trail; so does a password re-entered
+wrongly for a purpose (a witness's, :mod:`.witness`), with the signed-in user as the actor."""
 
 from __future__ import annotations
 
@@ -37,10 +38,14 @@ def audit_login_failed(
     sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
 ) -> None:
     username = str(credentials.get("username", ""))[:150]
+    purpose = str(credentials.get("purpose", ""))[:100]
+    user: Any = getattr(request, "user", None)
+    if purpose and request is not None and user is not None and user.is_authenticated:
+        # A credential re-entered at a signed-in colleague's keyboard (a witness): they act.
+        actor = Actor.from_request(request)
+        new = {"username": username, "re-entered as": purpose}
+    else:
+        actor = Actor(None, Channel.WEB, _ip(request), label=f"login attempt as {username!r}")
+        new = {"username": username}
     with transaction.atomic():
-        record(
-            Actor(None, Channel.WEB, _ip(request), label=f"login attempt as {username!r}"),
-            Action.LOGIN_FAILED,
-            entity_type="user",
-            new={"username": username},
-        )
+        record(actor, Action.LOGIN_FAILED, entity_type="user", new=new)

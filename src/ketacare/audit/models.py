@@ -21,9 +21,24 @@ class Action(StrEnum):
     VIEW = "view"
     SEARCH = "search"
     LOGIN = "login"
-    LOGIN_FAILED = "login_failed"
+    LOGIN_FAILED = "login_failed"  # a wrong password or code, at login or re-entered
     LOGOUT = "logout"
     EXPORT = "export"  # a research export was made (ketacare.outcomes.services.export)
+    REAUTH = "reauth"  # a credential re-entered and accepted (a witness's password)
+
+
+ACTION_LABELS = {
+    Action.CREATE: "created",
+    Action.UPDATE: "changed",
+    Action.DELETE: "deleted",
+    Action.VIEW: "viewed",
+    Action.SEARCH: "searched",
+    Action.LOGIN: "logged in",
+    Action.LOGIN_FAILED: "wrong password or code",
+    Action.LOGOUT: "logged out",
+    Action.EXPORT: "exported",
+    Action.REAUTH: "password re-entered",
+}
 
 
 class Channel(StrEnum):
@@ -54,7 +69,7 @@ class AuditEvent(models.Model):
     patient = models.ForeignKey(
         "patients.Patient", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    action = models.CharField(max_length=20, choices=[(a.value, a.value) for a in Action])
+    action = models.CharField(max_length=20, choices=[(a.value, ACTION_LABELS[a]) for a in Action])
     entity_type = models.CharField(max_length=40)
     entity_id = models.CharField(max_length=40, blank=True)
     old_values = models.JSONField(default=dict)

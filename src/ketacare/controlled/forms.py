@@ -9,9 +9,9 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.http import HttpRequest
 from django.utils import timezone
 
-from ketacare.accounts.models import User
 from ketacare.accounts.roles import Perm
 from ketacare.accounts.witness import add_witness, check_witness
 from ketacare.controlled.models import Product, Registration
@@ -36,13 +36,13 @@ class _Witnessed(forms.Form):
 
     witnesses: tuple[str, ...] = ("witness",)
 
-    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, request: HttpRequest, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         labels = {"witness": "Witness", "second_witness": "Second witness"}
         for name in self.witnesses:
             add_witness(
                 self,
-                user=user,
+                request=request,
                 perm=HANDLE,
                 name=name,
                 label=labels[name],
@@ -156,8 +156,8 @@ class DisposeForm(_Witnessed):
     location = forms.CharField(max_length=200, required=False)
     reason = forms.CharField(max_length=300, help_text="e.g. expired, past its beyond-use date")
 
-    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
-        super().__init__(*args, user=user, **kwargs)
+    def __init__(self, *args: Any, request: HttpRequest, **kwargs: Any) -> None:
+        super().__init__(*args, request=request, **kwargs)
         self.fields["second_witness"].required = False
         self.fields["second_witness_password"].required = False
         self.fields["second_witness"].help_text = "Required for destruction on site"

@@ -59,17 +59,16 @@ def container(request: StaffRequest, container_id: int) -> HttpResponse:
         Container.objects.select_related("product", "registration"), pk=container_id
     )
     reads.view_ledger(Actor.from_request(request), found)
-    user = request.user
     context = {
         "container": found,
         "lines": selectors.ledger(found),
         "left": selectors.amount(selectors.balance(found), found),
         "flags": selectors.flags(found, timezone.localdate()),
         "forms": {
-            "waste": f.WasteForm(user=user, prefix="waste"),
+            "waste": f.WasteForm(request=request, prefix="waste"),
             "count": f.CountForm(prefix="count"),
-            "dispose": f.DisposeForm(user=user, prefix="dispose"),
-            "overfill": f.OverfillForm(user=user, prefix="overfill"),
+            "dispose": f.DisposeForm(request=request, prefix="dispose"),
+            "overfill": f.OverfillForm(request=request, prefix="overfill"),
             "correct": f.ReasonForm(prefix="correct"),
         },
     }
@@ -102,7 +101,7 @@ def _ledger(container_id: int) -> str:
 @require_POST
 def waste(request: StaffRequest, container_id: int) -> HttpResponse:
     found = get_object_or_404(Container, pk=container_id)
-    form = f.WasteForm(request.POST, user=request.user, prefix="waste")
+    form = f.WasteForm(request.POST, request=request, prefix="waste")
     return _act(
         request,
         form,
@@ -149,7 +148,7 @@ def dispose(request: StaffRequest, container_id: int) -> HttpResponse:
         )
         return handling.dispose(a, found, disposal)
 
-    form = f.DisposeForm(request.POST, user=request.user, prefix="dispose")
+    form = f.DisposeForm(request.POST, request=request, prefix="dispose")
     return _act(request, form, run, "Disposal recorded.", _ledger(container_id))
 
 
@@ -157,7 +156,7 @@ def dispose(request: StaffRequest, container_id: int) -> HttpResponse:
 @require_POST
 def overfill(request: StaffRequest, container_id: int) -> HttpResponse:
     found = get_object_or_404(Container, pk=container_id)
-    form = f.OverfillForm(request.POST, user=request.user, prefix="overfill")
+    form = f.OverfillForm(request.POST, request=request, prefix="overfill")
     return _act(
         request,
         form,

@@ -8,7 +8,7 @@ from django import forms
 from django.core.validators import MaxValueValidator
 
 from ketacare.accounts.models import User
-from ketacare.audit.models import Action
+from ketacare.audit.models import ACTION_LABELS, Action
 from ketacare.lib.fields import DateInput
 from ketacare.patients.models import Patient
 
@@ -19,7 +19,7 @@ class EventFilterForm(forms.Form):
         queryset=User.objects.order_by("username"), required=False, label="Staff member"
     )
     action = forms.ChoiceField(
-        required=False, choices=[("", "any")] + [(a.value, a.value) for a in Action]
+        required=False, choices=[("", "any")] + [(a.value, ACTION_LABELS[a]) for a in Action]
     )
     since = forms.DateField(required=False, widget=DateInput(), label="From")
     until = forms.DateField(

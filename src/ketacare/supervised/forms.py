@@ -12,6 +12,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.http import HttpRequest
 from django.utils import timezone
 
 from ketacare.accounts.models import User
@@ -145,11 +146,13 @@ class DoseForm(forms.Form):
     )
     device_number = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, user: User, session: Session | None = None, **kwargs: Any):
+    def __init__(
+        self, *args: Any, request: HttpRequest, session: Session | None = None, **kwargs: Any
+    ):
         super().__init__(*args, **kwargs)
         add_witness(
             self,
-            user=user,
+            request=request,
             perm=Perm.SESSION_RUN,
             name="verified_by",
             label="Verified by",
@@ -194,11 +197,11 @@ class EndDosingForm(forms.Form):
     given_unit = forms.ChoiceField(label="Unit", choices=GIVEN_UNITS, initial="mg", required=False)
     given_reason = forms.CharField(label="Why less was given", max_length=200, required=False)
 
-    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, request: HttpRequest, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         add_witness(
             self,
-            user=user,
+            request=request,
             perm=Perm.CONTROLLED_HANDLE,
             name="witness",
             label="Waste witnessed by",

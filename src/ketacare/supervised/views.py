@@ -148,8 +148,8 @@ def _page_context(request: StaffRequest, session: Session) -> dict[str, Any]:
             "weight": f.WeightForm(),
             "vitals": f.VitalsForm(),
             "note": f.NoteForm(),
-            "dose": f.DoseForm(user=request.user, session=session),
-            "end": f.EndDosingForm(user=request.user, initial={"ended_at": timezone.localtime()}),
+            "dose": f.DoseForm(request=request, session=session),
+            "end": f.EndDosingForm(request=request, initial={"ended_at": timezone.localtime()}),
             "ae": f.AdverseEventForm(initial={"onset_at": timezone.localtime()}),
             "reason": f.ReasonForm(),
             "ack": f.AckForm(),
@@ -336,7 +336,7 @@ def dose(request: StaffRequest, session_id: int) -> HttpResponse:
         return administration.record_administration(a, s, entry)
 
     session = get_object_or_404(Session, pk=session_id)
-    form = f.DoseForm(request.POST, user=request.user, session=session)
+    form = f.DoseForm(request.POST, request=request, session=session)
     return _run(request, session_id, form, give, "Administration recorded.", slot="dose")
 
 
@@ -352,7 +352,7 @@ def end_dosing(request: StaffRequest, session_id: int) -> HttpResponse:
         )
         return administration.end_dosing(a, s, d["ended_at"], short)
 
-    form = f.EndDosingForm(request.POST, user=request.user)
+    form = f.EndDosingForm(request.POST, request=request)
     return _run(request, session_id, form, end, "Dosing ended; monitoring.", slot="end")
 
 
