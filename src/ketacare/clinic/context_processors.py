@@ -5,6 +5,8 @@ page draws the banner, and at most one query for either."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
@@ -24,7 +26,13 @@ def credential_warnings(request: HttpRequest) -> dict[str, object]:
             lambda: credentials.own_warnings(user, today)
         )
     if user.can(Perm.STAFF_MANAGE):
-        found["staff_credential_warnings"] = SimpleLazyObject(
-            lambda: credentials.staff_needing_attention(today)
-        )
+        found["staff_credential_warnings"] = SimpleLazyObject(lambda: _staff_notice(today))
     return found
+
+
+def _staff_notice(today: date) -> list[str]:
+    count = credentials.staff_needing_attention(today)
+    if not count:
+        return []
+    who = "1 staff member holds" if count == 1 else f"{count} staff members hold"
+    return [f"{who} a credential expiring within the warning window or expired:"]

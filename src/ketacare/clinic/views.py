@@ -79,10 +79,10 @@ def _credentials(
 
 @requires(Perm.STAFF_MANAGE)
 @require_POST
-def record_credential(request: StaffRequest, kind: str) -> HttpResponse:
-    if kind not in CREDENTIAL_FORMS:
+def record_credential(request: StaffRequest, credential: str) -> HttpResponse:
+    if credential not in CREDENTIAL_FORMS:
         raise Http404("No such credential.")
-    form = CREDENTIAL_FORMS[kind](request.POST, prefix=kind)
+    form = CREDENTIAL_FORMS[credential](request.POST, prefix=credential)
     if form.is_valid():
         try:
             row = _save(Actor.from_request(request), form)
@@ -91,7 +91,7 @@ def record_credential(request: StaffRequest, kind: str) -> HttpResponse:
         else:
             _say_recorded(request, row)
             return redirect("clinic:credentials")
-    return _credentials(request, failed=(kind, form))
+    return _credentials(request, failed=(credential, form))
 
 
 def _save(actor: Actor, form: forms.Form) -> Licence | DeaRegistration | Certification:
@@ -166,8 +166,8 @@ def add_shift(request: StaffRequest) -> HttpResponse:
 
 @requires(Perm.DUTY_EDIT)
 @require_POST
-def remove_shift(request: StaffRequest, pk: int) -> HttpResponse:
-    shift = get_object_or_404(DutyShift, pk=pk)
+def remove_shift(request: StaffRequest, shift_id: int) -> HttpResponse:
+    shift = get_object_or_404(DutyShift, pk=shift_id)
     try:
         services.remove_shift(Actor.from_request(request), shift)
     except ValidationError as exc:
