@@ -79,6 +79,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "ketacare.accounts.context_processors.permissions",
+                "ketacare.clinic.context_processors.credential_warnings",
             ],
         },
     },
@@ -227,6 +228,9 @@ KETACARE_CHAIRS = list(CONFIG.chairs)
 # How many days back a treatment plan may start, to enter treatment already given (ketacare's
 # configurable default; ketacare.plans.bookings).
 KETACARE_PLAN_BACK_ENTRY_DAYS = 14
+# How many days before a licence, DEA registration or life-support certification expires the
+# staff credentials page and the holder's banner warn (ketacare's configurable default).
+KETACARE_CREDENTIAL_WARNING_DAYS = 60
 KETACARE_SITE = dict(CONFIG.site)  # the healthcare setting, for the esketamine REMS form
 # A clinic's alarm thresholds, e.g. {"tachycardia": {"heart_rate": 120}}; validated on use
 # (ketacare.clinical.monitoring.alarm_rules). Defaults: clinical/data/monitoring.toml.

@@ -120,6 +120,11 @@ PAGES: dict[str, tuple[str, set[Role]]] = {
     "sessions:desk": ("GET", EVERYONE),
     "sessions:arrive": ("POST", {P, N, F}),
     "clinic:settings": ("GET", {A}),
+    "clinic:credentials": ("GET", EVERYONE),
+    "clinic:record_credential": ("POST", {A}),
+    "clinic:duty": ("GET", EVERYONE),
+    "clinic:add_shift": ("POST", {A, N, F}),
+    "clinic:remove_shift": ("POST", {A, N, F}),
     # Controlled substances: nurses and prescribers handle and read the ledger; the prescriber
     # manages the stock (receipts, inventories, disposals, adjustments, discrepancies).
     # FHIR: a record leaves with the prescriber; records from elsewhere come in with the
@@ -310,6 +315,10 @@ def fresh_kwargs(name: str, patient: Patient, user: User) -> dict[str, int | str
     for key in ("container_id", "entry_id", "discrepancy_id"):
         if key in pattern:  # no such row: 403 first, an allowed role then gets 404
             kwargs[key] = 999_999
+    if "<str:credential>" in pattern:
+        kwargs["credential"] = "licence"
+    if "shift_id" in pattern:  # no such row: 403 first, an allowed role then gets 404
+        kwargs["shift_id"] = 999_999
     if "therapy_id" in pattern:  # no such row: 403 first, an allowed role then gets 404
         kwargs["therapy_id"] = 999_999
     if "alarm_id" in pattern or "event_id" in pattern:

@@ -68,6 +68,7 @@ def form_data(**kw: Any) -> dict[str, Any]:
         "opens_at": "07:30",
         "closes_at": "17:00",
         "open_days": ["0", "1", "2", "3", "4"],
+        "required_certification": "ACLS",
     }
     return data | kw
 

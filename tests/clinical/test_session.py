@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import replace
+from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
@@ -16,9 +17,12 @@ from ketacare.clinical.session import (
     DISCHARGE_LABELS,
     TERMINAL,
     DischargeFacts,
+    DutyCover,
     GateFacts,
     GateItem,
     IllegalTransition,
+    OnDuty,
+    PrescriberLicence,
     State,
     Unmet,
     allowed_next,
@@ -26,6 +30,7 @@ from ketacare.clinical.session import (
     discharge_unmet,
     gate_items,
     pregnancy_test_applies,
+    uncovered,
     weight_change_percent,
     weight_needs_recompute,
 )
@@ -279,6 +284,12 @@ CALM = Vitals(128, 82, 72, 98, 14)
 ELEVATED = Vitals(150, 85, 80, 98, 14)  # above 140/90: a prescriber must confirm
 TOO_HIGH = Vitals(185, 95, 84, 98, 14)  # above 180/100: no dose today
 
+DAY = date(2026, 11, 3)
+TEN, NOON = datetime(2026, 11, 3, 10, 0), datetime(2026, 11, 3, 12, 0)
+LICENSED = PrescriberLicence("Dr Anil Patel", "CA", date(2027, 6, 30), DAY)
+COVERED = DutyCover("ACLS", TEN, NOON, (OnDuty("Nina Nurse", TEN, NOON, date(2027, 1, 31)),))
+NOBODY = DutyCover("ACLS", TEN, NOON, ())
+
 READY = GateFacts(
     consent_on_file=True,
     escort_name="Sam Carer",
@@ -296,6 +307,8 @@ READY = GateFacts(
     pregnancy_test_required=True,
     pregnancy_test="negative",
     medications_reviewed=True,
+    prescriber_licence=LICENSED,
+    duty=COVERED,
 )
 
 
@@ -384,6 +397,8 @@ def test_everything_missing_is_listed_in_a_fixed_order_and_nothing_blocks() -> N
         pregnancy_test_required=True,
         pregnancy_test="",
         medications_reviewed=False,
+        prescriber_licence=replace(LICENSED, expires_on=None),
+        duty=NOBODY,
     )
     items = gate_items(nothing)
     assert [i.code for i in items] == [
@@ -395,6 +410,8 @@ def test_everything_missing_is_listed_in_a_fixed_order_and_nothing_blocks() -> N
         "measures",
         "suicide_screen",
         "pregnancy_test",
+        "prescriber_licence",
+        "duty_cover",
         "medications",
     ]
     assert not any(i.blocks for i in items)
@@ -475,6 +492,14 @@ GATE_VITALS = st.sampled_from(
         pregnancy_test_required=st.booleans(),
         pregnancy_test=st.sampled_from(["", "negative", "positive", "not_applicable"]),
         medications_reviewed=st.booleans(),
+        prescriber_licence=st.sampled_from(
+            [
+                LICENSED,
+                replace(LICENSED, expires_on=None),
+                replace(LICENSED, expires_on=date(2020, 1, 1)),
+            ]
+        ),
+        duty=st.sampled_from([COVERED, NOBODY]),
     )
 )
 def test_each_gate_item_appears_exactly_when_its_fact_is_missing(facts: GateFacts) -> None:
@@ -504,6 +529,10 @@ def test_each_gate_item_appears_exactly_when_its_fact_is_missing(facts: GateFact
         expected.append(("pregnancy_positive", True))
     elif facts.pregnancy_test_required and facts.pregnancy_test == "":
         expected.append(("pregnancy_test", False))
+    if facts.prescriber_licence != LICENSED:
+        expected.append(("prescriber_licence", False))
+    if facts.duty == NOBODY:
+        expected.append(("duty_cover", False))
     if not facts.medications_reviewed:
         expected.append(("medications", False))
     assert [(i.code, i.blocks) for i in gate_items(facts)] == expected
@@ -730,3 +759,88 @@ def test_a_state_reads_as_words_in_a_sentence() -> None:
 
     assert state_label("ready_for_discharge") == "ready for discharge"
     assert state_label(State.CHECKED_IN) == "checked in"
+
+
+# --- the staff the gate asks for: the prescriber's licence, a certified clinician on duty --------
+
+
+def at(hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 11, 3, hour, minute)
+
+
+def nurse(starts: datetime, ends: datetime, until: date | None = date(2027, 1, 31)) -> OnDuty:
+    return OnDuty("Nina Nurse", starts, ends, until)
+
+
+def messages(facts: GateFacts) -> list[str]:
+    return [item.message for item in gate_items(facts)]
+
+
+def test_an_expired_prescriber_licence_refuses_the_gate_naming_whose_and_when() -> None:
+    lapsed = replace(READY, prescriber_licence=replace(LICENSED, expires_on=date(2026, 11, 2)))
+    assert messages(lapsed) == [
+        "Dr Anil Patel's licence (CA) expired on 2 Nov 2026: dosing needs a prescriber with a "
+        "current licence."
+    ]
+
+
+def test_a_licence_is_valid_through_its_expiry_date() -> None:
+    assert gate_items(replace(READY, prescriber_licence=replace(LICENSED, expires_on=DAY))) == []
+
+
+def test_no_licence_on_file_refuses_the_gate_and_says_where_to_record_it() -> None:
+    unrecorded = replace(LICENSED, expires_on=None, state="")
+    (message,) = messages(replace(READY, prescriber_licence=unrecorded))
+    assert message.startswith("No licence is recorded for Dr Anil Patel, who signed the plan")
+    assert "staff credentials page" in message
+
+
+def test_nobody_certified_on_duty_refuses_the_gate_for_the_whole_session() -> None:
+    assert messages(replace(READY, duty=NOBODY)) == [
+        "No one on duty from 10:00 to 12:00 holds a current ACLS certification: record today's "
+        "duty roster or the certification."
+    ]
+
+
+@pytest.mark.parametrize(
+    ("until", "covered"),
+    [(None, False), (date(2026, 11, 2), False), (DAY, True), (date(2027, 1, 1), True)],
+)
+def test_only_a_certification_current_on_the_day_counts(until: date | None, covered: bool) -> None:
+    duty = replace(COVERED, on_duty=(nurse(TEN, NOON, until),))
+    assert (codes(replace(READY, duty=duty)) == []) is covered
+
+
+def test_the_gate_names_each_stretch_no_certified_clinician_covers() -> None:
+    duty = replace(
+        COVERED,
+        on_duty=(nurse(at(10, 30), at(11)), nurse(at(11), at(11, 15)), nurse(at(9), at(10))),
+    )
+    (message,) = messages(replace(READY, duty=duty))
+    assert "from 10:00 to 10:30 and from 11:15 to 12:00" in message
+
+
+def test_staffing_items_never_block_a_record_made_today_clears_them() -> None:
+    facts = replace(READY, duty=NOBODY, prescriber_licence=replace(LICENSED, expires_on=None))
+    assert [(i.code, i.blocks) for i in gate_items(facts)] == [
+        ("prescriber_licence", False),
+        ("duty_cover", False),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("shifts", "gaps"),
+    [
+        ([], [(at(10), at(12))]),
+        ([(at(8), at(13))], []),
+        ([(at(10), at(11)), (at(11), at(12))], []),
+        ([(at(9), at(10, 30)), (at(11), at(14))], [(at(10, 30), at(11))]),
+        ([(at(13), at(14))], [(at(10), at(12))]),
+        ([(at(7), at(8)), (at(11), at(11, 30))], [(at(10), at(11)), (at(11, 30), at(12))]),
+        ([(at(10, 15), at(10, 45)), (at(10, 30), at(12))], [(at(10), at(10, 15))]),
+    ],
+)
+def test_uncovered_lists_the_gaps_in_order(
+    shifts: list[tuple[datetime, datetime]], gaps: list[tuple[datetime, datetime]]
+) -> None:
+    assert uncovered(at(10), at(12), shifts) == gaps

@@ -23,6 +23,7 @@ from ketacare.plans.models import PlannedSession, TreatmentPlan
 from ketacare.site.demo_sessions import backdate
 from ketacare.supervised.models import ACTIVE_STATES, Session
 from ketacare.supervised.services import administration, gate, observations
+from tests.clinic.builders import ready_to_dose
 from tests.controlled import builders as controlled
 from tests.plans.test_plans import request, signed_screening
 
@@ -51,8 +52,9 @@ def signed_plan(
     **kw: object,
 ) -> TreatmentPlan:
     """A signed plan whose first session is today, in a chair of its own (``overlap_reason``
-    when the patient has another active plan)."""
+    when the patient has another active plan); its prescriber's licence is current."""
     signed_screening(patient, prescriber)
+    ready_to_dose(prescriber, None)
     today = timezone.localdate()
     every_day = list(range(7))
     plan = plans.create_plan(
@@ -86,12 +88,15 @@ def checked_in(
     patient: Patient, prescriber: User, nurse: User, protocol_id: str = "iv-racemic"
 ) -> Session:
     plan = signed_plan(patient, prescriber, protocol_id)
+    ready_to_dose(prescriber, nurse)
     return gate.check_in(act(nurse), first_session(plan))
 
 
 def pass_gate(session: Session, nurse: User, vitals: monitoring.Vitals = NORMAL) -> Session:
-    """Everything the gate asks for, recorded by ``nurse``; the session is still checked in."""
+    """Everything the gate asks for, recorded by ``nurse`` (on duty, certified); the session is
+    still checked in."""
     actor = act(nurse)
+    ready_to_dose(session.plan.signed_by, nurse)
     gate.record_consent(actor, session, timezone.localdate(), "KC-consent v3")
     gate.update_gate(
         actor,

@@ -37,6 +37,7 @@ from ketacare.supervised.models import (
     VitalSign,
 )
 from ketacare.supervised.services import administration, gate, lifecycle, observations, primitives
+from tests.clinic.builders import ready_to_dose
 from tests.supervised.builders import (
     NORMAL,
     act,
@@ -789,6 +790,7 @@ def test_a_plan_measured_by_a_clinician_rated_scale_still_records_its_first_dose
     # Y-BOCS ships no patient text (restricted licence), so there is nothing to send after the
     # session; the dose itself must be recorded all the same.
     plan = signed_plan(patient, prescriber, primary_instrument="ybocs")
+    ready_to_dose(prescriber, nurse)
     session = gate.check_in(act(nurse), first_session(plan))
     actor, now = act(nurse), timezone.now()
     gate.record_consent(actor, session, timezone.localdate(), "KC-consent v3")

@@ -66,9 +66,17 @@ class Perm(StrEnum):
     CONTROLLED_REPORT = "controlled.report"  # the ledger, dispensing record and discrepancy log
     FHIR_EXPORT = "fhir.export"  # a patient's record or the clinic's as FHIR
     FHIR_IMPORT = "fhir.import"  # take in measures from another system
+    CREDENTIALS_VIEW = "credentials.view"  # one's own credentials (everyone's: STAFF_MANAGE)
+    DUTY_EDIT = "duty.edit"  # set who is on duty, today and later days
 
 
-_EVERYONE = {Perm.PATIENT_VIEW, Perm.OWN_TOKENS, Perm.API_DOCS, Perm.CALENDAR_VIEW}
+_EVERYONE = {
+    Perm.PATIENT_VIEW,
+    Perm.OWN_TOKENS,
+    Perm.API_DOCS,
+    Perm.CALENDAR_VIEW,
+    Perm.CREDENTIALS_VIEW,
+}
 
 GRANTS: dict[Role, frozenset[Perm]] = {
     Role.ADMIN: frozenset(
@@ -85,6 +93,7 @@ GRANTS: dict[Role, frozenset[Perm]] = {
             Perm.PROCESS_NOTES_GRANT,
             Perm.EDUCATION_EDIT,
             Perm.CLINIC_SETTINGS,
+            Perm.DUTY_EDIT,
         }
     ),
     Role.PRESCRIBER: frozenset(
@@ -145,6 +154,7 @@ GRANTS: dict[Role, frozenset[Perm]] = {
             Perm.CONTROLLED_REPORT,
             Perm.FHIR_IMPORT,
             Perm.ARRIVAL_RECORD,
+            Perm.DUTY_EDIT,
         }
     ),
     Role.THERAPIST: frozenset(
@@ -172,6 +182,7 @@ GRANTS: dict[Role, frozenset[Perm]] = {
             Perm.SCHEDULE_EDIT,
             Perm.THERAPY_VIEW,
             Perm.ARRIVAL_RECORD,
+            Perm.DUTY_EDIT,
         }
     ),
 }

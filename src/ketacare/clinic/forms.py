@@ -1,5 +1,6 @@
-"""The clinic settings form: one page for the setting's address, its chairs and its hours. The
-service checks every rule again (the API and the CLI reach it too)."""
+"""The clinic settings form (one page for the setting's address, its chairs, its hours and the
+certification required on duty), the staff credential forms and the duty roster's. The services
+check every rule again (the API and the CLI reach them too)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,21 @@ from typing import Any
 
 from django import forms
 
+from ketacare.accounts.models import User
+from ketacare.accounts.roles import Role
+from ketacare.clinic.models import SCHEDULE_LABELS, SCHEDULES, LicenceKind, LifeSupport
 from ketacare.clinic.selectors import WEEKDAYS, Clinic
-from ketacare.clinic.services import LABELS, MAX_CHAIR_NAME, MAX_CHAIRS, SettingsRequest
+from ketacare.clinic.services import (
+    CLINICAL_ROLES,
+    LABELS,
+    MAX_CHAIR_NAME,
+    MAX_CHAIRS,
+    CertificationRequest,
+    DeaRequest,
+    LicenceRequest,
+    SettingsRequest,
+)
+from ketacare.clinic.states import CHOICES as STATE_CHOICES
 
 _TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 
@@ -36,6 +50,12 @@ class SettingsForm(forms.Form):
         coerce=int,
         widget=forms.CheckboxSelectMultiple,
     )
+    required_certification = forms.ChoiceField(
+        label=LABELS["required_certification"],
+        choices=LifeSupport.choices,
+        help_text="Someone on duty must hold it, current, while a patient is dosed and "
+        "observed, or the pre-dose gate does not clear (ketacare's configurable default: ACLS).",
+    )
 
     @classmethod
     def of(cls, clinic: Clinic, data: Any = None) -> SettingsForm:
@@ -51,6 +71,7 @@ class SettingsForm(forms.Form):
             "opens_at": clinic.opens_at,
             "closes_at": clinic.closes_at,
             "open_days": list(clinic.open_days),
+            "required_certification": clinic.required_certification,
         }
         return cls(data, initial=initial)
 
@@ -67,4 +88,76 @@ class SettingsForm(forms.Form):
             opens_at=d["opens_at"],
             closes_at=d["closes_at"],
             open_days=tuple(d["open_days"]),
+            required_certification=d["required_certification"],
         )
+
+
+# --- staff credentials and the duty roster ---------------------------------------------------
+
+_DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class _StaffChoice(forms.ModelChoiceField[User]):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.display_name} ({obj.get_role_display()})"
+
+
+def _staff(roles: tuple[str, ...] | None, label: str = "Staff member") -> _StaffChoice:
+    users = User.objects.filter(is_active=True).order_by("last_name", "first_name", "username")
+    if roles is not None:
+        users = users.filter(role__in=roles)
+    return _StaffChoice(queryset=users, label=label)
+
+
+class LicenceForm(forms.Form):
+    user = _staff(CLINICAL_ROLES, "Clinician")
+    kind = forms.ChoiceField(label="Licence", choices=LicenceKind.choices)
+    state = forms.ChoiceField(label="Issuing state", choices=STATE_CHOICES)
+    number = forms.CharField(label="Licence number", max_length=30)
+    expires_on = forms.DateField(label="Expires on", widget=_DATE)
+
+    def request(self) -> LicenceRequest:
+        return LicenceRequest(**self.cleaned_data)
+
+
+class DeaForm(forms.Form):
+    user = _staff((Role.PRESCRIBER,), "Prescriber")
+    number = forms.CharField(label="DEA number", max_length=9, min_length=9)
+    state = forms.ChoiceField(label="State of registration", choices=STATE_CHOICES)
+    expires_on = forms.DateField(label="Expires on", widget=_DATE)
+    schedules = forms.MultipleChoiceField(
+        label="Schedules",
+        choices=[(s, SCHEDULE_LABELS[s]) for s in SCHEDULES],
+        widget=forms.CheckboxSelectMultiple,
+        help_text="As the registration lists them; ketamine is Schedule III non-narcotic (IIIN).",
+    )
+
+    def request(self) -> DeaRequest:
+        d = self.cleaned_data
+        return DeaRequest(
+            d["user"], d["number"], d["state"], d["expires_on"], tuple(d["schedules"])
+        )
+
+
+class CertificationForm(forms.Form):
+    user = _staff(None)
+    kind = forms.ChoiceField(label="Certification", choices=LifeSupport.choices)
+    expires_on = forms.DateField(label="Expires on", widget=_DATE)
+    issued_by = forms.CharField(
+        label="Issued by",
+        max_length=100,
+        required=False,
+        help_text="e.g. American Heart Association",
+    )
+
+    def request(self) -> CertificationRequest:
+        return CertificationRequest(**self.cleaned_data)
+
+
+class ShiftForm(forms.Form):
+    user = _staff(None, "On duty")
+    day = forms.DateField(label="Day", widget=_DATE)
+    starts_at = forms.TimeField(label="From", widget=_TIME)
+    ends_at = forms.TimeField(
+        label="Until", widget=_TIME, help_text="An end before the start runs past midnight."
+    )

@@ -19,6 +19,10 @@ WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", 
 DEFAULT_OPENS_AT = time(8, 0)
 DEFAULT_CLOSES_AT = time(18, 0)
 DEFAULT_OPEN_DAYS = (0, 1, 2, 3, 4)  # Monday to Friday
+# The life-support certification someone on duty must hold while a patient is dosed and
+# observed (ketamine can depress breathing and raise blood pressure: advanced airway and
+# cardiovascular skills on the floor).
+DEFAULT_CERTIFICATION = "ACLS"
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,7 @@ class Clinic:
     opens_at: time
     closes_at: time
     open_days: tuple[int, ...]
+    required_certification: str = DEFAULT_CERTIFICATION
     saved_at: datetime | None = None
     saved_by: str = ""
 
@@ -82,6 +87,7 @@ def current() -> Clinic:
         opens_at=row.opens_at,
         closes_at=row.closes_at,
         open_days=tuple(row.open_days),
+        required_certification=row.required_certification,
         saved_at=row.saved_at,
         saved_by=row.saved_by.display_name,
     )

@@ -6,9 +6,11 @@ Bookings live above this app (plans), so an app that books chairs registers a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection
 from dataclasses import asdict, dataclass, fields
-from datetime import date, time
+from datetime import date, time, timedelta
+from typing import TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -16,11 +18,24 @@ from django.utils import timezone
 
 from ketacare.accounts.access import require
 from ketacare.accounts.actor import Actor
-from ketacare.accounts.roles import Perm
+from ketacare.accounts.models import User
+from ketacare.accounts.roles import Perm, Role
 from ketacare.audit.models import Action
 from ketacare.audit.services import record
 from ketacare.clinic import selectors
-from ketacare.clinic.models import SINGLETON, ClinicSettings
+from ketacare.clinic.models import (
+    SCHEDULE_LABELS,
+    SCHEDULES,
+    SINGLETON,
+    Certification,
+    ClinicSettings,
+    DeaRegistration,
+    DutyShift,
+    Licence,
+    LicenceKind,
+    LifeSupport,
+)
+from ketacare.clinic.states import US_STATES
 from ketacare.lib.fields import phone_validator
 
 MAX_CHAIRS = 20
@@ -37,8 +52,13 @@ LABELS = {
     "opens_at": "Opens at",
     "closes_at": "Closes at",
     "open_days": "Open on",
+    "required_certification": "Life-support certification required on duty",
 }
 SHOWN_BOOKINGS = 10
+CLINICAL_ROLES = (Role.PRESCRIBER, Role.NURSE, Role.THERAPIST)
+LICENCE_NUMBER = re.compile(r"[A-Z0-9][A-Z0-9 ./-]{0,29}")
+LICENCE_NUMBER_RULE = "Give the licence number as printed: letters, digits, - . / (1 to 30)."
+CredentialRow = TypeVar("CredentialRow", Licence, DeaRegistration, Certification)
 
 # Given the chairs about to be removed and today's date, one line per booking from today on.
 BookingLookup = Callable[[Collection[str], date], list[str]]
@@ -63,6 +83,7 @@ class SettingsRequest:
     opens_at: time
     closes_at: time
     open_days: tuple[int, ...]
+    required_certification: str = selectors.DEFAULT_CERTIFICATION
 
 
 def _problems(r: SettingsRequest) -> dict[str, str]:
@@ -83,6 +104,8 @@ def _problems(r: SettingsRequest) -> dict[str, str]:
         errors["closes_at"] = f"Must be later than the opening time ({r.opens_at:%H:%M})."
     if not r.open_days or any(d not in range(7) for d in r.open_days):
         errors["open_days"] = f"Choose at least one day of {', '.join(selectors.WEEKDAYS)}."
+    if problem := _choice_problem(r.required_certification, LifeSupport.values, "certifications"):
+        errors["required_certification"] = problem
     return errors
 
 
@@ -168,4 +191,262 @@ def _stripped(r: SettingsRequest) -> SettingsRequest:
         opens_at=r.opens_at,
         closes_at=r.closes_at,
         open_days=tuple(sorted(set(r.open_days))),
+        required_certification=r.required_certification,
     )
+
+
+# --- staff credentials and the duty roster ---------------------------------------------------
+# An expiry already past is recorded all the same (the page flags it expired): a lapsed
+# credential on file is better than none. A date before 1900, or further ahead than any board
+# or course grants (licences run two to three years, DEA registrations three, BLS/ACLS/PALS
+# two), is a typing error.
+EARLIEST = date(1900, 1, 1)
+FURTHEST_YEARS = 10
+CREDENTIALS_FIELD = "user"
+DEA_FIRST_LETTERS = "ABFGM"  # practitioners (A, B, F, G) and mid-level practitioners (M)
+
+
+@dataclass(frozen=True)
+class LicenceRequest:
+    user: User
+    kind: str
+    state: str
+    number: str
+    expires_on: date
+
+
+@dataclass(frozen=True)
+class DeaRequest:
+    user: User
+    number: str
+    state: str
+    expires_on: date
+    schedules: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CertificationRequest:
+    user: User
+    kind: str
+    expires_on: date
+    issued_by: str = ""
+
+
+def _manager(actor: Actor) -> User:
+    return require(
+        actor,
+        Perm.STAFF_MANAGE,
+        CREDENTIALS_FIELD,
+        "Only an administrator records staff credentials.",
+    )
+
+
+def _expiry_problem(expires_on: date) -> str:
+    furthest = timezone.localdate().replace(year=timezone.localdate().year + FURTHEST_YEARS)
+    if expires_on < EARLIEST:
+        return f"Give the expiry date on the document (from {EARLIEST:%Y} on)."
+    if expires_on > furthest:
+        return (
+            f"No licence, registration or certification runs {FURTHEST_YEARS} years; "
+            "check the year."
+        )
+    return ""
+
+
+def _choice_problem(value: str, choices: Collection[str], what: str) -> str:
+    if value in choices:
+        return ""
+    return f"Choose one of the {what}: {', '.join(sorted(choices))}."
+
+
+def _common(user: User, expires_on: date, roles: Collection[str]) -> dict[str, str]:
+    errors = {}
+    if not user.is_active or user.role not in roles:
+        names = " or ".join(str(r).replace("_", " ") for r in roles)
+        errors["user"] = f"Choose an active staff member whose role is {names}."
+    if problem := _expiry_problem(expires_on):
+        errors["expires_on"] = problem
+    return errors
+
+
+@transaction.atomic
+def record_licence(actor: Actor, r: LicenceRequest) -> Licence:
+    """Record a licence, or renew the one of that kind and state on file."""
+    by = _manager(actor)
+    number = r.number.strip().upper()
+    errors = _common(r.user, r.expires_on, CLINICAL_ROLES)
+    errors |= {
+        k: v
+        for k, v in {
+            "kind": _choice_problem(r.kind, LicenceKind.values, "licence kinds"),
+            "state": _choice_problem(r.state, US_STATES, "states"),
+            "number": "" if LICENCE_NUMBER.fullmatch(number) else LICENCE_NUMBER_RULE,
+        }.items()
+        if v
+    }
+    if errors:
+        raise ValidationError(errors)
+    row = Licence.objects.select_for_update().filter(user=r.user, kind=r.kind, state=r.state)
+    return _save(
+        actor,
+        by,
+        row.first() or Licence(user=r.user, kind=r.kind, state=r.state),
+        {"number": number, "expires_on": r.expires_on},
+    )
+
+
+@transaction.atomic
+def record_dea(actor: Actor, r: DeaRequest) -> DeaRegistration:
+    """Record a prescriber's DEA registration for a state, or renew the one on file."""
+    by = _manager(actor)
+    number = r.number.strip().upper()
+    errors = _common(r.user, r.expires_on, (Role.PRESCRIBER,))
+    if problem := dea_number_problem(number):
+        errors["number"] = problem
+    elif DeaRegistration.objects.filter(number=number).exclude(user=r.user).exists():
+        errors["number"] = "This DEA number is recorded for someone else."
+    if problem := _choice_problem(r.state, US_STATES, "states"):
+        errors["state"] = problem
+    unknown = [s for s in r.schedules if s not in SCHEDULES]
+    if unknown or not r.schedules:
+        errors["schedules"] = (
+            "Tick the schedules the registration lists: "
+            + ", ".join(SCHEDULE_LABELS[s] for s in SCHEDULES)
+            + "."
+        )
+    if errors:
+        raise ValidationError(errors)
+    rows = DeaRegistration.objects.select_for_update().filter(user=r.user, state=r.state)
+    schedules = [s for s in SCHEDULES if s in r.schedules]
+    return _save(
+        actor,
+        by,
+        rows.first() or DeaRegistration(user=r.user, state=r.state),
+        {"number": number, "expires_on": r.expires_on, "schedules": schedules},
+    )
+
+
+@transaction.atomic
+def record_certification(actor: Actor, r: CertificationRequest) -> Certification:
+    """Record a life-support certification, or renew the one of that kind on file."""
+    by = _manager(actor)
+    errors = _common(r.user, r.expires_on, [role.value for role in Role])
+    if problem := _choice_problem(r.kind, LifeSupport.values, "certifications"):
+        errors["kind"] = problem
+    if len(r.issued_by.strip()) > 100:
+        errors["issued_by"] = "At most 100 characters."
+    if errors:
+        raise ValidationError(errors)
+    rows = Certification.objects.select_for_update().filter(user=r.user, kind=r.kind)
+    return _save(
+        actor,
+        by,
+        rows.first() or Certification(user=r.user, kind=r.kind),
+        {"expires_on": r.expires_on, "issued_by": r.issued_by.strip()},
+    )
+
+
+def _save(actor: Actor, by: User, row: CredentialRow, values: dict[str, object]) -> CredentialRow:
+    """Write ``values`` on ``row`` (new or on file) and audit the change with its holder."""
+    created = row.pk is None
+    old = {k: _plain(getattr(row, k)) for k in values} if not created else {}
+    for key, value in values.items():
+        setattr(row, key, value)
+    row.recorded_at, row.recorded_by = timezone.now(), by
+    row.save()
+    new = {k: _plain(v) for k, v in values.items()}
+    changed = {k: v for k, v in new.items() if created or old[k] != v}
+    record(
+        actor,
+        Action.CREATE if created else Action.UPDATE,
+        row,
+        old={k: old[k] for k in changed} if not created else None,
+        new={"holder": row.user.username, **changed},
+    )
+    return row
+
+
+def dea_number_problem(number: str) -> str:
+    """Why ``number`` is not an individual practitioner's DEA number, "" when it is one: two
+    letters (the registrant type, then the surname's initial) and seven digits whose last is
+    the check digit (the sum of digits 1, 3 and 5 plus twice the sum of 2, 4 and 6, last digit)."""
+    rule = "Give the DEA number as printed: two letters and seven digits (e.g. AB1234563)."
+    if len(number) != 9 or not number[:2].isalpha() or not number[2:].isdigit():
+        return rule
+    if number[0] not in DEA_FIRST_LETTERS:
+        return (
+            "An individual practitioner's DEA number begins with A, B, F or G "
+            "(M for a nurse practitioner or physician assistant)."
+        )
+    d = [int(c) for c in number[2:]]
+    if (d[0] + d[2] + d[4] + 2 * (d[1] + d[3] + d[5])) % 10 != d[6]:
+        return "This DEA number's check digit does not match: check each digit."
+    return ""
+
+
+@transaction.atomic
+def record_shift(actor: Actor, user: User, day: date, starts_at: time, ends_at: time) -> DutyShift:
+    """Put ``user`` on duty on ``day`` (today or later); an end at or before the start runs
+    past midnight."""
+    by = require(
+        actor,
+        Perm.DUTY_EDIT,
+        "user",
+        "Only an administrator, a nurse or the front desk sets the duty roster.",
+    )
+    errors = {}
+    if not user.is_active:
+        errors["user"] = "Choose an active staff member."
+    if day < timezone.localdate():
+        errors["day"] = "The roster is set for today and later days; an earlier day's is history."
+    elif day > timezone.localdate() + timedelta(days=366):
+        errors["day"] = "Set the roster at most a year ahead."
+    if starts_at == ends_at:
+        errors["ends_at"] = (
+            "Give the shift a length: an end other than its start (an end before the start "
+            "runs past midnight)."
+        )
+    if errors:
+        raise ValidationError(errors)
+    shift = DutyShift.objects.create(
+        user=user,
+        day=day,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        recorded_at=timezone.now(),
+        recorded_by=by,
+    )
+    record(
+        actor,
+        Action.CREATE,
+        shift,
+        new={
+            "on_duty": user.username,
+            "day": day.isoformat(),
+            "starts_at": f"{starts_at:%H:%M}",
+            "ends_at": f"{ends_at:%H:%M}",
+        },
+    )
+    return shift
+
+
+@transaction.atomic
+def remove_shift(actor: Actor, shift: DutyShift) -> None:
+    """Take a shift off the roster (today's or a later day's)."""
+    require(
+        actor,
+        Perm.DUTY_EDIT,
+        "shift",
+        "Only an administrator, a nurse or the front desk sets the duty roster.",
+    )
+    shift = DutyShift.objects.select_for_update().select_related("user").get(pk=shift.pk)
+    if shift.day < timezone.localdate():
+        raise ValidationError({"shift": "An earlier day's roster is history: it stays as it was."})
+    old = {
+        "on_duty": shift.user.username,
+        "day": shift.day.isoformat(),
+        "starts_at": f"{shift.starts_at:%H:%M}",
+        "ends_at": f"{shift.ends_at:%H:%M}",
+    }
+    record(actor, Action.DELETE, shift, old=old)
+    shift.delete()

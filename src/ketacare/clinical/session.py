@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from types import MappingProxyType
@@ -32,9 +33,12 @@ __all__ = [
     "DISCHARGE_LABELS",
     "TERMINAL",
     "DischargeFacts",
+    "DutyCover",
     "GateFacts",
     "GateItem",
     "IllegalTransition",
+    "OnDuty",
+    "PrescriberLicence",
     "State",
     "Unmet",
     "allowed_next",
@@ -42,6 +46,7 @@ __all__ = [
     "discharge_unmet",
     "gate_items",
     "pregnancy_test_applies",
+    "uncovered",
     "weight_change_percent",
     "weight_needs_recompute",
 ]
@@ -123,6 +128,66 @@ def pregnancy_test_applies(sex: str, age_years: int) -> bool:
 
 
 @dataclass(frozen=True)
+class PrescriberLicence:
+    """The dosing prescriber's licence on file: the plan's signing prescriber, and the latest
+    expiry of their licences of a prescribing kind in the state that must have issued it."""
+
+    prescriber: str  # the name a sentence uses
+    state: str  # the issuing state asked for (the clinic's), "" when any state is accepted
+    expires_on: date | None  # None: no such licence recorded
+    day: date  # the session's day: a licence is valid through its expiry date
+
+    @property
+    def current(self) -> bool:
+        return self.expires_on is not None and self.expires_on >= self.day
+
+
+@dataclass(frozen=True)
+class OnDuty:
+    """One shift on the duty roster, with its holder's required life-support certification."""
+
+    name: str
+    starts: datetime
+    ends: datetime
+    certified_until: date | None  # that certification's expiry; None: not recorded
+
+
+@dataclass(frozen=True)
+class DutyCover:
+    """Who is on duty while the session runs: from the gate through dosing and observation."""
+
+    certification: str  # the clinic's required one, as it is named ("ACLS")
+    starts: datetime
+    ends: datetime
+    on_duty: tuple[OnDuty, ...]
+
+    def certified(self) -> list[tuple[datetime, datetime]]:
+        """The shifts of staff whose certification is current to the end of the session."""
+        return [
+            (s.starts, s.ends)
+            for s in self.on_duty
+            if s.certified_until is not None and s.certified_until >= self.ends.date()
+        ]
+
+
+def uncovered(
+    starts: datetime, ends: datetime, shifts: Sequence[tuple[datetime, datetime]]
+) -> list[tuple[datetime, datetime]]:
+    """The stretches of ``starts``..``ends`` that no shift covers, in order (handovers between
+    shifts count as covered when one begins as the other ends)."""
+    gaps: list[tuple[datetime, datetime]] = []
+    at = starts
+    for begin, end in sorted(shifts):
+        if end <= at:
+            continue
+        if begin > at:
+            gaps.append((at, min(begin, ends)))
+        at = max(at, end)
+    gaps.append((at, ends))
+    return [(a, b) for a, b in gaps if a < b]
+
+
+@dataclass(frozen=True)
 class GateFacts:
     """What the shell found on file and measured today, before dosing."""
 
@@ -142,6 +207,8 @@ class GateFacts:
     pregnancy_test_required: bool
     pregnancy_test: str  # "", "negative", "positive" or "not_applicable"
     medications_reviewed: bool
+    prescriber_licence: PrescriberLicence
+    duty: DutyCover
     # The route's handout was acknowledged or given on paper; None: not this patient's first
     # session of the route, so not asked (next-capabilities 5.2, "Implications" 5).
     education_acknowledged: bool | None = None
@@ -161,6 +228,7 @@ class GateItem:
 def gate_items(facts: GateFacts) -> list[GateItem]:
     """What stands between the patient and dosing; an empty list means the gate is passed."""
     items = [*_paperwork(facts), *_vitals(facts), *_measures(facts), *_pregnancy(facts)]
+    items += _staffing(facts)
     if facts.dosed_earlier_today and not facts.second_dose_confirmed:
         items.append(
             GateItem(
@@ -251,6 +319,49 @@ def _pregnancy(facts: GateFacts) -> list[GateItem]:
             GateItem("pregnancy_test", "Record today's pregnancy test, or why it is not needed.")
         ]
     return []
+
+
+def _staffing(facts: GateFacts) -> list[GateItem]:
+    """The prescriber's licence and a certified clinician on duty. Neither blocks: both are
+    records, and the session clears the same day once the renewed licence, the certification
+    or the day's roster is recorded (``blocks`` is for what no record can fix today)."""
+    items = []
+    licence = facts.prescriber_licence
+    where = f" ({licence.state})" if licence.state else ""
+    if licence.expires_on is None:
+        items.append(
+            GateItem(
+                "prescriber_licence",
+                f"No licence{where} is recorded for {licence.prescriber}, who signed the plan: "
+                "dosing needs a prescriber with a current licence; record it on the staff "
+                "credentials page.",
+            )
+        )
+    elif not licence.current:
+        items.append(
+            GateItem(
+                "prescriber_licence",
+                f"{licence.prescriber}'s licence{where} expired on "
+                f"{_day(licence.expires_on)}: dosing needs a prescriber with a current licence.",
+            )
+        )
+    duty = facts.duty
+    gaps = uncovered(duty.starts, duty.ends, duty.certified())
+    if gaps:
+        when = " and ".join(f"from {a:%H:%M} to {b:%H:%M}" for a, b in gaps)
+        items.append(
+            GateItem(
+                "duty_cover",
+                f"No one on duty {when} holds a current {duty.certification} certification: "
+                "record today's duty roster or the certification.",
+            )
+        )
+    return items
+
+
+def _day(d: date) -> str:
+    """A date as the pages write it: "3 Nov 2026"."""
+    return f"{d.day} {d:%b %Y}"
 
 
 # What holds discharge back, in the order it is listed, each with the words a clinician reads.

@@ -29,6 +29,7 @@ from ketacare.site import (
     demo_records,
     demo_screening,
     demo_sessions,
+    demo_staff,
     demo_waiting,
 )
 
@@ -424,7 +425,11 @@ def _answers(
 def seed(count: int = PATIENT_COUNT, seed_value: int = 2026) -> Seeded:
     actor = Actor.system("ketacare demo")
     staff_created, prescribers, therapists = _staff(actor)
-    demo_clinic.seed_settings(User.objects.get(username="admin"))
+    admin = User.objects.get(username="admin")
+    demo_clinic.seed_settings(admin)
+    demo_staff.seed_credentials(admin)
+    demo_staff.seed_roster(admin, timezone.localdate())
+    demo_staff.seed_roster(admin, timezone.localdate() + timedelta(days=1))
     rng, today = random.Random(seed_value), timezone.localdate()
     existing = set(Patient.objects.filter(mrn__startswith="DEMO-").values_list("mrn", flat=True))
     created = 0
@@ -447,6 +452,7 @@ def seed(count: int = PATIENT_COUNT, seed_value: int = 2026) -> Seeded:
         created += 1
     demo_fhir.seed()  # a referral's scores, taken in from the referring practice's EHR
     nurse, verifier = (User.objects.get(username=u) for u in ("nurse.reyes", "nurse.tanaka"))
+    demo_staff.cover(admin, nurse, timezone.now())  # a demo seeded before or after hours
     sessions = demo_sessions.seed_today(prescribers[0], nurse, verifier)
     demo_waiting.seed(nurse)  # a prescriber's decision waits at the gate
     demo_screening.seed(nurse, prescribers[0])

@@ -31,7 +31,7 @@ from ketacare.measures.models import Context, Response
 from ketacare.patients.models import Patient
 from ketacare.plans import services as plans
 from ketacare.plans.models import PlannedSession, SessionStatus, TreatmentPlan
-from ketacare.site import demo_controlled
+from ketacare.site import demo_controlled, demo_staff
 from ketacare.site.demo_sessions import give_handout
 from ketacare.supervised import selectors
 from ketacare.supervised.models import Session
@@ -75,6 +75,7 @@ class _Course:
     ) -> None:
         self.patient, self.rng = patient, rng
         self.doctor, self.nurse, self.verifier = _as(doctor), _as(nurse), verifier
+        self.nurse_user, self.admin = nurse, User.objects.get(username="admin")
 
     def plan(self, protocol_id: str, first_dose: datetime) -> TreatmentPlan:
         """A signed plan from the first dose's day and time, in a chair free then (a chair
@@ -126,6 +127,7 @@ class _Course:
         with _at(max(dose_at - timedelta(minutes=20), midnight)):
             self._pre_session_measures()
         with _at(dose_at - timedelta(minutes=5)):
+            demo_staff.cover(self.admin, self.nurse_user, dose_at - timedelta(minutes=5))
             session = gate.clear(self.nurse, Session.objects.get(pk=session.pk))
         session = self._dose(session, dose_at)
         self._observe(session)

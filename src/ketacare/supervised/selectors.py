@@ -13,6 +13,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from ketacare.audit.models import AuditEvent
+from ketacare.clinic import credentials
+from ketacare.clinic import selectors as clinic
 from ketacare.clinical import handouts, monitoring, pk
 from ketacare.clinical import session as rules
 from ketacare.clinical.session import State
@@ -51,6 +53,7 @@ def gate_facts(session: Session) -> rules.GateFacts:
     screen = _today_responses(patient, "cssrs-screen").first()
     vital = predose_vitals(session)
     primary = plan.primary_instrument
+    licence, duty = _staffing(session)
     return rules.GateFacts(
         consent_on_file=Consent.objects.filter(
             patient=patient, protocol_id=plan.protocol_id
@@ -70,9 +73,23 @@ def gate_facts(session: Session) -> rules.GateFacts:
         pregnancy_test_required=rules.pregnancy_test_applies(patient.sex, patient.age),
         pregnancy_test=session.pregnancy_test,
         medications_reviewed=session.medications_reviewed,
+        prescriber_licence=licence,
+        duty=duty,
         education_acknowledged=_education(session),
         dosed_earlier_today=dosed_earlier_today(session),
         second_dose_confirmed=session.second_dose_confirmed_by_id is not None,
+    )
+
+
+def _staffing(session: Session) -> tuple[rules.PrescriberLicence, rules.DutyCover]:
+    """The dosing prescriber's licence (the plan's signing prescriber) and who is on duty from
+    now until the session's dosing and observation would end (four queries)."""
+    settings_now = clinic.current()
+    starts = timezone.localtime().replace(second=0, microsecond=0)
+    ends = starts + timedelta(minutes=dosing_minutes(session) + session.observation_minutes)
+    return (
+        credentials.prescriber_licence(session.plan.signed_by, starts.date(), settings_now.state),
+        credentials.duty_cover(starts, ends, settings_now.required_certification),
     )
 
 
