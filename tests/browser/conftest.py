@@ -43,13 +43,29 @@ def server(
         with fresh_database(engine, workdir) as url, serve(url, workdir) as running:
             request.config.stash[SERVER_LOG] = running.log
             request.config.stash[SERVER] = running
-            for role in ROLES:
-                running.ketacare(
-                    "createuser", role, "--role", role, extra_env={"KETACARE_PASSWORD": PASSWORD}
-                )
+            create_staff(running)
             yield running.url
     except ServerFailed as exc:
         pytest.fail(str(exc))
+
+
+# What the pre-dose gate asks of the staff: the prescriber's current licence, and the nurse's
+# current ACLS with a shift on today's duty roster.
+STAFF_READY = """
+from ketacare.accounts.models import User
+from tests.clinic.builders import ready_to_dose
+ready_to_dose(User.objects.get(username="prescriber"), User.objects.get(username="nurse"))
+"""
+
+
+def create_staff(running: Server) -> None:
+    """One account per role (each username is its role), ready to dose."""
+    for role in ROLES:
+        running.ketacare(
+            "createuser", role, "--role", role, extra_env={"KETACARE_PASSWORD": PASSWORD}
+        )
+    prelude = f"import sys; sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})\n"
+    running.ketacare("shell", "-c", prelude + STAFF_READY)
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import PASSWORD, ROLES
+from tests.browser.conftest import PASSWORD, create_staff
 from tests.browser.test_session import assert_accessible
 from tests.serverproc import Server, ServerFailed, fresh_database, serve
 
@@ -60,10 +60,7 @@ def clinic_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     workdir = tmp_path_factory.mktemp("e2e-clinic")
     try:
         with fresh_database("sqlite", workdir) as url, serve(url, workdir) as running:
-            for role in ROLES:
-                running.ketacare(
-                    "createuser", role, "--role", role, extra_env={"KETACARE_PASSWORD": PASSWORD}
-                )
+            create_staff(running)
             yield running
     except ServerFailed as exc:
         pytest.fail(str(exc))
