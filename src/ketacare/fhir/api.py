@@ -30,6 +30,59 @@ FHIR_JSON = "application/fhir+json"
 OUTPUT_FORMATS = ("application/fhir+ndjson", "application/ndjson", "ndjson")
 RETRY_AFTER = "5"  # seconds between status polls
 
+# The OpenAPI declarations of what the FHIR operations answer (the standard answers every operation
+# may give, e.g. 401, are added by ketacare.site.openapi).
+OPERATION_OUTCOME = {
+    "type": "object",
+    "properties": {
+        "resourceType": {"const": "OperationOutcome"},
+        "issue": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "properties": {
+                    "severity": {"type": "string"},
+                    "code": {"type": "string"},
+                    "diagnostics": {"type": "string"},
+                },
+                "required": ["severity", "code"],
+            },
+        },
+    },
+    "required": ["resourceType", "issue"],
+}
+BUNDLE = {
+    "type": "object",
+    "properties": {
+        "resourceType": {"const": "Bundle"},
+        "type": {"type": "string"},
+        "entry": {"type": "array", "items": {"type": "object"}},
+    },
+    "required": ["resourceType", "type"],
+}
+MANIFEST = {
+    "type": "object",
+    "properties": {
+        "transactionTime": {"type": "string"},
+        "request": {"type": "string"},
+        "requiresAccessToken": {"type": "boolean"},
+        "output": {"type": "array", "items": {"type": "object"}},
+        "error": {"type": "array", "items": {"type": "object"}},
+    },
+    "required": ["transactionTime", "request", "requiresAccessToken", "output", "error"],
+}
+
+
+def answers(**by_status: tuple[str, dict[str, Any] | None]) -> dict[str, Any]:
+    """``answers(s404=("No such patient", OPERATION_OUTCOME))``: OpenAPI responses in FHIR JSON."""
+    declared: dict[int, dict[str, Any]] = {}
+    for key, (description, body) in by_status.items():
+        declared[int(key.removeprefix("s"))] = {"description": description}
+        if body is not None:
+            declared[int(key.removeprefix("s"))]["content"] = {FHIR_JSON: {"schema": body}}
+    return {"responses": declared}
+
 
 def _actor(request: HttpRequest) -> Actor:
     return Actor.from_request(request, Channel.API)
@@ -50,7 +103,14 @@ def outcome(status: int, code: str, message: str, expression: str = "") -> HttpR
     return fhir_response({"resourceType": "OperationOutcome", "issue": [issue]}, status)
 
 
-@router.get("/Patient/{patient_id}/$everything", auth=allow(Perm.FHIR_EXPORT))
+@router.get(
+    "/Patient/{patient_id}/$everything",
+    auth=allow(Perm.FHIR_EXPORT),
+    openapi_extra=answers(
+        s200=("The patient's record, a searchset Bundle", BUNDLE),
+        s404=("No such patient", OPERATION_OUTCOME),
+    ),
+)
 def everything(request: HttpRequest, patient_id: str) -> HttpResponse:
     """The patient's record as a `searchset` Bundle: the Patient (`pt-<n>`, as exported), their
     chart, measures, sessions, consents and signed records, and the staff and Questionnaires they
@@ -64,7 +124,15 @@ def everything(request: HttpRequest, patient_id: str) -> HttpResponse:
     return fhir_response(bundle)
 
 
-@router.get("/$export", auth=allow(Perm.FHIR_EXPORT))
+@router.get(
+    "/$export",
+    auth=allow(Perm.FHIR_EXPORT),
+    response={202: None},
+    openapi_extra=answers(
+        s202=("Queued; poll the status URL in Content-Location", None),
+        s400=("Prefer: respond-async missing, or a parameter refused", OPERATION_OUTCOME),
+    ),
+)
 def export_kick_off(request: HttpRequest) -> HttpResponse:
     """Start a bulk export of the clinic (system level), built by `ketacare worker`. Send
     `Prefer: respond-async`; optional `_type` (comma-separated resource types), `_since` (an
@@ -100,7 +168,18 @@ def _own_job(request: HttpRequest, job_id: UUID) -> ExportJob | None:
     return ExportJob.objects.filter(pk=job_id, requested_by=user).first()
 
 
-@router.get("/$export-status/{job_id}", auth=allow(Perm.FHIR_EXPORT), url_name="fhir_export_status")
+@router.get(
+    "/$export-status/{job_id}",
+    auth=allow(Perm.FHIR_EXPORT),
+    url_name="fhir_export_status",
+    response={200: None, 202: None},
+    openapi_extra=answers(
+        s200=("Done: the Bulk Data manifest", MANIFEST),
+        s202=("Queued or building; X-Progress says how far", None),
+        s404=("No such export of yours", OPERATION_OUTCOME),
+        s500=("The export failed (as Bulk Data specifies)", OPERATION_OUTCOME),
+    ),
+)
 def export_status(request: HttpRequest, job_id: UUID) -> HttpResponse:
     """202 with `X-Progress` while queued or building; 200 with the Bulk Data manifest when
     done; 500 with an OperationOutcome if the build failed (as Bulk Data specifies)."""
@@ -123,6 +202,18 @@ def export_status(request: HttpRequest, job_id: UUID) -> HttpResponse:
     "/$export-file/{job_id}/{resource_type}.ndjson",
     auth=allow(Perm.FHIR_EXPORT),
     url_name="fhir_export_file",
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "The resources, one JSON object a line",
+                "content": {"application/fhir+ndjson": {"schema": {"type": "string"}}},
+            },
+            **answers(
+                s404=("No such export or file of yours", OPERATION_OUTCOME),
+                s410=("The export's files have expired", OPERATION_OUTCOME),
+            )["responses"],
+        }
+    },
 )
 def export_file(request: HttpRequest, job_id: UUID, resource_type: str) -> HttpResponseBase:
     """One NDJSON file of a finished export, to the member of staff who requested it, until it
@@ -140,7 +231,25 @@ def export_file(request: HttpRequest, job_id: UUID, resource_type: str) -> HttpR
     )
 
 
-@router.post("", auth=allow(Perm.FHIR_IMPORT))
+@router.post(
+    "",
+    auth=allow(Perm.FHIR_IMPORT),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                FHIR_JSON: {"schema": {"type": "object"}},
+                "application/fhir+ndjson": {"schema": {"type": "string"}},
+            },
+        },
+        **answers(
+            s200=("Each entry's outcome, a batch- or transaction-response Bundle", BUNDLE),
+            s400=("The body is not a FHIR Bundle, resource or NDJSON", OPERATION_OUTCOME),
+            s403=("Your role may not import what the body holds", OPERATION_OUTCOME),
+            s422=("A transaction with a failed entry: nothing was saved", OPERATION_OUTCOME),
+        ),
+    },
+)
 def import_records(request: HttpRequest) -> HttpResponse:
     """Import a `transaction`, `batch` or `collection` Bundle, one resource, or NDJSON
     (`Content-Type: application/fhir+ndjson`): Patients (matched on the MRN identifier, else

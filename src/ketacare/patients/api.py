@@ -8,7 +8,7 @@ sections are included only for roles that may see them. Each operation authorise
 from datetime import date
 from typing import Any
 
-from django.db.models import Model
+from django.db.models import CharField, Model
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
@@ -93,8 +93,19 @@ def get_patient(request: HttpRequest, patient_id: int) -> dict[str, Any]:
     "/patients/{patient_id}", response=schemas.PatientSummary, auth=allow(Perm.PATIENT_EDIT)
 )
 def update_patient(request: HttpRequest, patient_id: int, payload: schemas.PatientPatch) -> Patient:
+    """Change the fields sent; `null` clears one (a required one is then refused, naming it)."""
     patient = get_object_or_404(Patient, pk=patient_id)
-    return services.update_patient(_actor(request), patient, payload.dict(exclude_unset=True))
+    return services.update_patient(_actor(request), patient, _cleared(payload))
+
+
+def _cleared(payload: schemas.PatientPatch) -> dict[str, Any]:
+    """The fields sent, a ``null`` text as "" (text fields keep "" for "not recorded", never
+    NULL: the model's checks read them as text)."""
+    changes = payload.dict(exclude_unset=True)
+    for name, value in changes.items():
+        if value is None and isinstance(Patient._meta.get_field(name), CharField):
+            changes[name] = ""
+    return changes
 
 
 def _add_entry_operation(kind: str) -> None:

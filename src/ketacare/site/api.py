@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -15,9 +17,23 @@ from ketacare.audit.services import ChainDamaged
 from ketacare.fhir.api import router as fhir_router
 from ketacare.patients.api import router as patients_router
 from ketacare.patients.schemas import Me
+from ketacare.site.openapi import declare_standard_answers
 from ketacare.supervised.api import router as sessions_router
 
-api = NinjaAPI(
+
+class KetacareAPI(NinjaAPI):
+    """The API whose OpenAPI document declares, for every operation, the answers every operation
+    may give (:mod:`ketacare.site.openapi`) beside its own."""
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> Any:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        declare_standard_answers(schema)
+        return schema
+
+
+api = KetacareAPI(
     title="ketacare API",
     version="1",
     description=(
