@@ -167,9 +167,10 @@ def _human(field: forms.Field, value: Any) -> Any:
 def form_rows(form: forms.BaseForm, saved: Mapping[str, Any]) -> list[ConflictRow]:
     """The rows for a validated form's visible fields against ``saved`` (the same keys), each
     labelled as on the form and coded values shown as their labels."""
-    fields = {b.name: b.field for b in form.visible_fields()}
+    visible = form.visible_fields()
+    fields = {b.name: b.field for b in visible}
     return conflict_rows(
-        {name: str(field.label) for name, field in fields.items()},
+        {b.name: str(b.label) for b in visible},
         {name: _human(field, form.cleaned_data.get(name)) for name, field in fields.items()},
         {name: _human(field, saved.get(name)) for name, field in fields.items()},
     )
