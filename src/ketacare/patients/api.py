@@ -101,9 +101,7 @@ def get_patient(request: HttpRequest, response: HttpResponse, patient_id: int) -
 def _if_match(request: HttpRequest, patient: Patient) -> int | None:
     """The version the change is based on, from If-Match (RFC 9110 section 13.1.1)."""
     try:
-        return versions.expected_version(
-            request.headers.get("If-Match"), patient, patient.version
-        )
+        return versions.expected_version(request.headers.get("If-Match"), patient, patient.version)
     except versions.PreconditionRequired:
         raise HttpError(
             428,

@@ -80,9 +80,7 @@ def _conflict(request: StaffRequest, entered: str, saved: ProcessNote) -> HttpRe
         request,
         title="Your process note",
         rows=versions.conflict_rows({"text": "Note"}, {"text": entered}, {"text": saved.text}),
-        saved_by=versions.SavedBy(
-            saved.author.display_name, saved.edited_at or saved.written_at
-        ),
+        saved_by=versions.SavedBy(saved.author.display_name, saved.edited_at or saved.written_at),
         start_again=f"{page}#note-{saved.pk}",
         back=page,
     )

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('patients', '0003_distinct_person_and_plausible_measurement_dates'),
+        ("patients", "0003_distinct_person_and_plausible_measurement_dates"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='patient',
-            name='version',
+            model_name="patient",
+            name="version",
             field=models.PositiveIntegerField(default=1, editable=False),
         ),
     ]

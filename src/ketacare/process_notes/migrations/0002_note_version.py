@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('process_notes', '0001_initial'),
+        ("process_notes", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='processnote',
-            name='version',
+            model_name="processnote",
+            name="version",
             field=models.PositiveIntegerField(default=1, editable=False),
         ),
     ]
