@@ -186,3 +186,5 @@ def test_the_openapi_document_declares_the_precondition_answers(clerk: User) -> 
     schema = login(Client(), clerk).get("/api/v1/openapi.json").json()
     answers = schema["paths"]["/api/v1/patients/{patient_id}"]["patch"]["responses"]
     assert {"200", "404", "412", "422", "428"} <= set(answers)
+    headers = schema["paths"]["/api/v1/patients/{patient_id}"]["patch"]["parameters"]
+    assert {"name": "If-Match", "in": "header"}.items() <= headers[-1].items()

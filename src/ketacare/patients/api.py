@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
+from ninja.params import functions as param
 
 from ketacare.accounts.actor import Actor
 from ketacare.accounts.api_auth import allow
@@ -98,10 +99,18 @@ def get_patient(request: HttpRequest, response: HttpResponse, patient_id: int) -
     return _out(chart, clinical)
 
 
-def _if_match(request: HttpRequest, patient: Patient) -> int | None:
+IF_MATCH = param.Header(
+    None,
+    alias="If-Match",
+    description='Required (428 without it): the ETag the change is based on, e.g. "3"; * for '
+    "any version.",
+)
+
+
+def _if_match(header: str | None, patient: Patient) -> int | None:
     """The version the change is based on, from If-Match (RFC 9110 section 13.1.1)."""
     try:
-        return versions.expected_version(request.headers.get("If-Match"), patient, patient.version)
+        return versions.expected_version(header, patient, patient.version)
     except versions.PreconditionRequired:
         raise HttpError(
             428,
@@ -123,7 +132,11 @@ def _if_match(request: HttpRequest, patient: Patient) -> int | None:
     auth=allow(Perm.PATIENT_EDIT),
 )
 def update_patient(
-    request: HttpRequest, response: HttpResponse, patient_id: int, payload: schemas.PatientPatch
+    request: HttpRequest,
+    response: HttpResponse,
+    patient_id: int,
+    payload: schemas.PatientPatch,
+    if_match: str | None = IF_MATCH,
 ) -> Patient:
     """Change only the fields sent. `If-Match` is required: the `ETag` from the last read
     (`*` for any version). 428 without it; 412 when the patient changed since (nothing is
@@ -134,7 +147,7 @@ def update_patient(
             _actor(request),
             patient,
             payload.dict(exclude_unset=True),
-            expected_version=_if_match(request, patient),
+            expected_version=_if_match(if_match, patient),
         )
     except versions.StaleVersion as exc:
         raise HttpError(
