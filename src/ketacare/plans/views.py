@@ -262,7 +262,7 @@ def _protocol_conflict(
 ) -> HttpResponse:
     """The stale template beside the latest saved version, key by key; nothing was saved."""
     entered: dict[str, object] = form.cleaned_data["template"]
-    keys = list(dict.fromkeys([*saved.data, *entered]))
+    keys = list(dict.fromkeys([*entered, *saved.data]))
     labels = {k: f"Template: {k.replace('_', ' ')}" for k in keys}
     rows = versions.conflict_rows(
         {**labels, "change_note": "What this version changes"},
@@ -285,7 +285,10 @@ def _protocol_conflict(
 
 
 def _json(value: object) -> str | None:
-    return None if value is None else json.dumps(value, indent=2, ensure_ascii=False)
+    """Sorted keys: PostgreSQL stores JSON objects in an order of its own."""
+    if value is None:
+        return None
+    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)
 
 
 @requires(Perm.PLAN_SIGN)
