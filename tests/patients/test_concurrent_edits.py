@@ -52,6 +52,8 @@ def test_the_second_of_two_edits_gets_a_conflict_page_and_the_first_change_stays
     assert (rows["Pronouns"].entered, rows["Pronouns"].saved) == ("she/her", "not recorded")
     assert {label for label, r in rows.items() if r.differs} == {"Phone", "Pronouns"}
     assert AuditEvent.objects.filter(action="update", entity_type="patient").count() == 1
+    seen = AuditEvent.objects.filter(action="view", actor=nurse).latest("id")
+    assert seen.new_values == {"page": "edit conflict"}
 
 
 def test_starting_again_from_the_saved_version_saves(clerk: User, patient: Patient) -> None:

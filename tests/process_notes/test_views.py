@@ -72,6 +72,9 @@ def test_a_change_from_an_older_tab_shows_both_texts_to_the_author_and_saves_not
     assert f'href="{notes_url(patient)}#note-{note.pk}"' in page
     note.refresh_from_db()
     assert (note.text, note.version) == ("Written in the first tab.", 2)
+    seen = AuditEvent.objects.filter(action=Action.VIEW, entity_type="processnote").latest("id")
+    assert seen.new_values["notes"] == [note.pk]
+    assert "Written" not in str(seen.new_values)  # the trail never holds the words
 
 
 def test_a_stale_change_to_someone_elses_note_is_refused_without_showing_it(

@@ -102,7 +102,9 @@ def edit(request: StaffRequest, patient_id: int) -> HttpResponse:
 
 
 def _conflict(request: StaffRequest, form: PatientForm, saved: Patient) -> HttpResponse:
-    """The stale edit beside the registration as saved now; nothing of it was saved."""
+    """The stale edit beside the registration as saved now; nothing of it was saved. The
+    page shows the saved registration, so it is audited as a view."""
+    services.view_patient(Actor.from_request(request), saved, "edit conflict")
     fields = [b.name for b in form.visible_fields()]
     return versions.conflict_page(
         request,

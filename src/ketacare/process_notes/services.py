@@ -114,6 +114,19 @@ def edit_note(
 
 
 @transaction.atomic
+def show_conflict(actor: Actor, note: ProcessNote) -> None:
+    """Audit that the author was shown their note as saved now, beside a change that came
+    too late (ids only, as for every reading)."""
+    record(
+        actor,
+        Action.VIEW,
+        note,
+        patient=note.patient,
+        new={"notes": [note.pk], "authors": [note.author_id], "page": "edit conflict"},
+    )
+
+
+@transaction.atomic
 def grant_access(actor: Actor, data: Mapping[str, Any]) -> ProcessNoteGrant:
     """Let ``grantee`` (an active therapist) read ``author``'s notes on ``patient``, for a
     ``reason`` of at least 20 characters. Administrators only; they never see the notes."""

@@ -75,6 +75,7 @@ def edit(request: StaffRequest, note_id: int) -> HttpResponse:
 
 
 def _conflict(request: StaffRequest, entered: str, saved: ProcessNote) -> HttpResponse:
+    services.show_conflict(Actor.from_request(request), saved)
     page = reverse("process_notes:patient_notes", args=[saved.patient_id])
     return versions.conflict_page(
         request,
