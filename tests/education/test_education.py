@@ -17,6 +17,7 @@ from ketacare.audit.models import Action, AuditEvent
 from ketacare.clinical import handouts
 from ketacare.education import selectors, services
 from ketacare.education.models import HandoutDelivery, Method
+from ketacare.lib.versions import StaleVersion
 from ketacare.patients.models import Patient
 from ketacare.supervised import selectors as sessions
 from ketacare.supervised.services import gate, lifecycle
@@ -86,10 +87,42 @@ def test_the_edit_page_saves_a_new_version(prescriber: User) -> None:
     client = login(Client(), prescriber)
     url = reverse("education:edit", args=["esketamine", "es"])
     assert "Antes de venir" in client.get(url).content.decode()
-    response = client.post(url, {"title": "T", "body": "## A\nB", "reason": "Nuestra versión"})
+    assert 'name="version" value="0"' in client.get(url).content.decode()
+    response = client.post(
+        url, {"title": "T", "body": "## A\nB", "reason": "Nuestra versión", "version": 0}
+    )
     assert response.status_code == 302
     assert selectors.current("esketamine", "es").number == 1
-    assert client.post(url, {"title": "T"}).status_code == 400
+    assert client.post(url, {"title": "T", "version": 1}).status_code == 400
+
+
+def test_an_edit_started_before_anothers_was_saved_gets_a_conflict_page(
+    prescriber: User, admin: User
+) -> None:
+    client = login(Client(), prescriber)
+    url = reverse("education:edit", args=["iv", "en"])
+    opened = client.get(url).context["form"].initial  # the shipped text, version 0
+    edit(admin, "## Before\nBring an adult.", "Our escort rule")
+    stale = client.post(url, {**opened, "body": "## Before\nEat lightly.", "reason": "Food"})
+    assert stale.status_code == 409
+    rows = {r.label: r for r in stale.context["rows"]}
+    assert rows["Body"].saved == "## Before\nBring an adult."
+    assert rows["Body"].entered == "## Before\nEat lightly."
+    assert rows["Reason"].differs
+    assert admin.display_name in stale.content.decode()
+    text = selectors.current("iv", "en")
+    assert (text.number, text.reason) == (1, "Our escort rule")
+
+
+def test_the_service_refuses_an_edit_based_on_an_older_version(prescriber: User) -> None:
+    edit(prescriber)
+    with pytest.raises(StaleVersion) as refused:
+        services.edit_handout(
+            act(prescriber), "iv", "en", title="T", body="B", reason="R", expected_version=0
+        )
+    assert refused.value.version == 1
+    assert refused.value.current.number == 1
+    assert [v.number for v in selectors.history("iv", "en")] == [1]
 
 
 # --- pages ----------------------------------------------------------------------------------

@@ -27,6 +27,17 @@ def post(client: Client, url: str, body: dict[str, Any]) -> Any:
     return client.post(url, data=json.dumps(body), content_type="application/json")
 
 
+def patch(client: Client, patient: Patient, body: dict[str, Any]) -> Any:
+    """A PATCH as a careful client sends it: based on the version it has just read."""
+    tag = client.get(f"/api/v1/patients/{patient.pk}")["ETag"]
+    return client.patch(
+        f"/api/v1/patients/{patient.pk}",
+        data=json.dumps(body),
+        content_type="application/json",
+        headers={"If-Match": tag},
+    )
+
+
 def locs(response: Any) -> dict[str, str]:
     """Errors by field path; type errors (pydantic) and rule errors (models) share one shape."""
     detail = response.json()["detail"]
@@ -131,11 +142,7 @@ def test_reading_a_chart_is_audited_and_clinical_detail_follows_the_role(
 
 
 def test_patch_changes_only_the_fields_sent_and_audits_them(patient: Patient, clerk: User) -> None:
-    response = bearer(clerk).patch(
-        f"/api/v1/patients/{patient.pk}",
-        data=json.dumps({"phone": "+44 20 7946 0000"}),
-        content_type="application/json",
-    )
+    response = patch(bearer(clerk), patient, {"phone": "+44 20 7946 0000"})
     assert response.status_code == 200
     patient.refresh_from_db()
     assert patient.phone == "+44 20 7946 0000"
@@ -251,7 +258,7 @@ def test_the_referring_clinician_is_read_and_patched_through_the_api(
         "referrer_practice": "Lakeside Psychiatry",
         "referrer_fax": "+1 217 555 0198",
     }
-    response = client.patch(url, data=json.dumps(referrer), content_type="application/json")
+    response = patch(client, patient, referrer)
     assert response.status_code == 200
     body = client.get(url).json()
     assert {k: body[k] for k in referrer} == referrer
@@ -263,10 +270,10 @@ def test_the_referring_clinician_is_read_and_patched_through_the_api(
 def test_an_invalid_referrer_phone_is_a_422_naming_the_field(
     patient: Patient, prescriber: User
 ) -> None:
-    response = bearer(prescriber).patch(
-        f"/api/v1/patients/{patient.pk}",
-        data=json.dumps({"referrer_name": "Dr. Whitfield", "referrer_phone": "ring ring"}),
-        content_type="application/json",
+    response = patch(
+        bearer(prescriber),
+        patient,
+        {"referrer_name": "Dr. Whitfield", "referrer_phone": "ring ring"},
     )
     assert response.status_code == 422
     assert locs(response) == {

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 from datetime import date, time, timedelta
 from decimal import Decimal
 
@@ -243,6 +244,62 @@ def test_a_clinic_makes_its_own_template_in_versions_and_plans_from_it(
     listing = client.get("/protocols/").content.decode()
     assert "clinic-iv-weekly" in listing
     assert "Edit (new version)" in listing
+
+
+def test_a_template_version_saved_meanwhile_gets_a_conflict_page_and_is_kept(
+    prescriber: User, admin: User
+) -> None:
+    from ketacare.plans.selectors import shipped_template_data
+
+    data = {**shipped_template_data("iv-racemic"), "id": "clinic-iv-weekly", "name": "IV weekly"}
+    services.save_clinic_protocol(actor(prescriber), data, "weekly induction")
+    client = login(Client(), prescriber)
+    form = client.get("/protocols/clinic-iv-weekly/edit/").context["form"]
+    assert form.initial["version"] == 1
+    services.save_clinic_protocol(
+        actor(admin), {**data, "name": "IV weekly, 40 min"}, "longer infusion", expected_version=1
+    )
+    stale = client.post(
+        "/protocols/clinic-iv-weekly/edit/",
+        {
+            "template": json.dumps({**data, "name": "IV weekly, evenings"}),
+            "change_note": "evening slots",
+            "version": 1,
+        },
+    )
+    assert stale.status_code == 409
+    rows = {r.label: r for r in stale.context["rows"]}
+    assert rows["Template: name"].entered == '"IV weekly, evenings"'
+    assert rows["Template: name"].saved == '"IV weekly, 40 min"'
+    assert {label for label, r in rows.items() if r.differs} == {
+        "Template: name",
+        "What this version changes",
+    }
+    assert 'href="/protocols/clinic-iv-weekly/edit/"' in stale.content.decode()
+    latest = services.clinic_protocol("clinic-iv-weekly")
+    assert latest is not None
+    assert (latest.version, latest.data["name"]) == (2, "IV weekly, 40 min")
+
+
+def test_saving_a_template_on_its_latest_version_from_the_page_makes_the_next(
+    prescriber: User,
+) -> None:
+    client = login(Client(), prescriber)
+    opened = client.get("/protocols/iv-racemic/edit/").context["form"].initial
+    assert opened["version"] == 0  # no clinic version of it yet
+    response = client.post(
+        "/protocols/iv-racemic/edit/",
+        {"template": json.dumps(opened["template"]), "change_note": "ours", "version": 0},
+    )
+    assert response.status_code == 302
+    again = client.post(
+        "/protocols/iv-racemic/edit/",
+        {"template": json.dumps(opened["template"]), "change_note": "ours", "version": 0},
+    )
+    assert again.status_code == 409  # a second save from the same old page
+    latest = services.clinic_protocol("clinic-iv-racemic")
+    assert latest is not None
+    assert latest.version == 1
 
 
 WHY = "Screened elsewhere; records reviewed and scanned into the chart."

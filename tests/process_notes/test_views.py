@@ -30,7 +30,10 @@ def test_the_author_adds_reads_and_edits_a_note(therapist: User, patient: Patien
     page = client.get(notes_url(patient))
     assert SECRET in page.content.decode()
     note = ProcessNote.objects.get()
-    client.post(reverse("process_notes:edit", args=[note.pk]), {"text": "Changed words."})
+    client.post(
+        reverse("process_notes:edit", args=[note.pk]),
+        {"text": "Changed words.", "version": note.version},
+    )
     assert "Changed words." in client.get(notes_url(patient)).content.decode()
     events = AuditEvent.objects.filter(patient_id=patient.pk, entity_type="processnote")
     assert events.filter(action=Action.VIEW, actor_id=therapist.pk).count() == 2
@@ -52,6 +55,40 @@ def test_another_therapist_sees_nothing_and_cannot_edit(
     assert edit.status_code == 404
     note.refresh_from_db()
     assert note.text == SECRET
+
+
+def test_a_change_from_an_older_tab_shows_both_texts_to_the_author_and_saves_nothing(
+    therapist: User, patient: Patient
+) -> None:
+    note = a_note(patient, therapist, SECRET)
+    client, url = login(Client(), therapist), reverse("process_notes:edit", args=[note.pk])
+    assert 'name="version" value="1"' in client.get(notes_url(patient)).content.decode()
+    client.post(url, {"text": "Written in the first tab.", "version": 1})
+    stale = client.post(url, {"text": "Written in the second tab.", "version": 1})
+    assert stale.status_code == 409
+    page = stale.content.decode()
+    assert "Written in the second tab." in page  # what was entered
+    assert "Written in the first tab." in page  # what is saved now
+    assert f'href="{notes_url(patient)}#note-{note.pk}"' in page
+    note.refresh_from_db()
+    assert (note.text, note.version) == ("Written in the first tab.", 2)
+    seen = AuditEvent.objects.filter(action=Action.VIEW, entity_type="processnote").latest("id")
+    assert seen.new_values["notes"] == [note.pk]
+    assert "Written" not in str(seen.new_values)  # the trail never holds the words
+
+
+def test_a_stale_change_to_someone_elses_note_is_refused_without_showing_it(
+    therapist: User, colleague: User, patient: Patient
+) -> None:
+    note = a_note(patient, therapist, SECRET)
+    login(Client(), therapist).post(
+        reverse("process_notes:edit", args=[note.pk]), {"text": "Changed.", "version": 1}
+    )
+    edit = login(Client(), colleague).post(
+        reverse("process_notes:edit", args=[note.pk]), {"text": "mine now", "version": 1}
+    )
+    assert edit.status_code == 404
+    assert "Changed." not in edit.content.decode()
 
 
 def test_a_granted_therapist_sees_the_notes_read_only_until_revoked(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from ketacare.clinical import handouts
+from ketacare.lib.versions import version_field
 
 
 class DeliveryForm(forms.Form):
@@ -19,3 +20,7 @@ class EditForm(forms.Form):
         help_text="'## ' starts a heading, '- ' a bullet; a blank line separates paragraphs.",
     )
     reason = forms.CharField(max_length=500, help_text="Why the clinic changed the text.")
+    version = version_field()  # the clinic version the edit started from (0: as shipped)
+
+    def changes(self) -> dict[str, str]:
+        return {k: self.cleaned_data[k] for k in ("title", "body", "reason")}

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ketacare.accounts.access import require
@@ -20,6 +20,7 @@ from ketacare.audit.services import record
 from ketacare.clinical import handouts
 from ketacare.education import selectors
 from ketacare.education.models import HandoutDelivery, HandoutVersion, Method, digest
+from ketacare.lib import versions
 from ketacare.patients.models import Patient
 
 # Long enough to read before the first session, which is often days after the plan is signed.
@@ -43,28 +44,46 @@ def _known(route: str, language: str) -> None:
 
 @transaction.atomic
 def edit_handout(
-    actor: Actor, route: str, language: str, *, title: str, body: str, reason: str
+    actor: Actor,
+    route: str,
+    language: str,
+    *,
+    title: str,
+    body: str,
+    reason: str,
+    expected_version: int | None = None,
 ) -> HandoutVersion:
-    """The clinic's copy as a new version; the older ones stay as they were."""
+    """The clinic's copy as a new version; the older ones stay as they were. An edit based on
+    another version than the current one (``expected_version``: its number, 0 as shipped)
+    saves nothing and raises :class:`~ketacare.lib.versions.StaleVersion` carrying the
+    current :class:`~.selectors.CurrentHandout`."""
     user = require(actor, Perm.EDUCATION_EDIT, "body", "Only a prescriber or admin edits handouts.")
     _known(route, language)
     if not (title.strip() and body.strip() and reason.strip()):
         raise ValidationError({"body": "A title, the text and the reason for the edit are needed."})
-    before = selectors.current(route, language)
     latest = (
         HandoutVersion.objects.select_for_update().filter(route=route, language=language).first()
     )
-    version = HandoutVersion.objects.create(
-        route=route,
-        language=language,
-        number=(latest.number if latest else 0) + 1,
-        title=title.strip(),
-        body=body.strip(),
-        version=handouts.version_of(title, body),
-        edited_by=user,
-        edited_at=timezone.now(),
-        reason=reason.strip(),
-    )
+    before = selectors.current(route, language)
+    versions.check(expected_version, before, before.number)
+    try:
+        # The first clinic edit has no row to lock: of two at once, the unique number refuses
+        # the second, which is then as stale as a checked one.
+        with transaction.atomic():
+            version = HandoutVersion.objects.create(
+                route=route,
+                language=language,
+                number=(latest.number if latest else 0) + 1,
+                title=title.strip(),
+                body=body.strip(),
+                version=handouts.version_of(title, body),
+                edited_by=user,
+                edited_at=timezone.now(),
+                reason=reason.strip(),
+            )
+    except IntegrityError:
+        now = selectors.current(route, language)
+        raise versions.StaleVersion(now, now.number) from None
     record(
         actor,
         Action.CREATE,

@@ -21,6 +21,7 @@ from ketacare.accounts.roles import Perm
 from ketacare.clinical import handouts
 from ketacare.education import selectors, services
 from ketacare.education.forms import DeliveryForm, EditForm
+from ketacare.lib import versions
 from ketacare.lib.forms import show_errors
 from ketacare.lib.pdf import render_pdf
 from ketacare.patients.models import Patient
@@ -67,17 +68,44 @@ def handout_pdf(request: StaffRequest, route: str, lang: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def edit(request: StaffRequest, route: str, lang: str) -> HttpResponse:
     text = _current(route, lang)
-    form = EditForm(request.POST or None, initial={"title": text.title, "body": text.body})
+    form = EditForm(
+        request.POST or None,
+        initial={"title": text.title, "body": text.body, "version": text.number},
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            services.edit_handout(Actor.from_request(request), route, lang, **form.cleaned_data)
+            services.edit_handout(
+                Actor.from_request(request),
+                route,
+                lang,
+                **form.changes(),
+                expected_version=form.cleaned_data["version"],
+            )
         except ValidationError as exc:
             show_errors(request, exc, form)
+        except versions.StaleVersion as exc:
+            return _conflict(request, form, exc.current)
         else:
             messages.success(request, "Saved as a new version.")
             return redirect("education:handout", route=route, lang=lang)
     status = 400 if form.errors else 200
     return render(request, "education/edit.html", {"form": form, "handout": text}, status=status)
+
+
+def _conflict(
+    request: StaffRequest, form: EditForm, saved: selectors.CurrentHandout
+) -> HttpResponse:
+    """The stale edit beside the clinic's copy as saved now; nothing of it was saved."""
+    return versions.conflict_page(
+        request,
+        title=f"The handout {saved.route_label} ({saved.language_label})",
+        rows=versions.form_rows(
+            form, {"title": saved.title, "body": saved.body, "reason": saved.reason}
+        ),
+        saved_by=versions.SavedBy(saved.edited_by, saved.edited_at),
+        start_again=reverse("education:edit", args=[saved.route, saved.language]),
+        back=reverse("education:handout", args=[saved.route, saved.language]),
+    )
 
 
 @requires(Perm.EDUCATION_SEND)

@@ -9,16 +9,18 @@ from datetime import date
 from typing import Any
 
 from django.db.models import CharField, Model
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
+from ninja.params import functions as param
 
 from ketacare.accounts.actor import Actor
 from ketacare.accounts.api_auth import allow
 from ketacare.accounts.models import User
 from ketacare.accounts.roles import Perm
 from ketacare.audit.models import Channel
+from ketacare.lib import versions
 from ketacare.patients import schemas, selectors, services
 from ketacare.patients.models import Patient
 from ketacare.patients.selectors import MAX_QUERY_CHARS, TOO_LONG, Chart, SearchQuery
@@ -81,21 +83,82 @@ def register_patient(request: HttpRequest, payload: schemas.PatientIn) -> Status
     return Status(201, _out(selectors.chart(patient, clinical), clinical))
 
 
-@router.get("/patients/{patient_id}", response=schemas.PatientOut, auth=allow(Perm.PATIENT_VIEW))
-def get_patient(request: HttpRequest, patient_id: int) -> dict[str, Any]:
-    """The chart. Clinical sections are included for roles that may see them (audited as a view)."""
+@router.get(
+    "/patients/{patient_id}",
+    response={200: schemas.PatientOut, 404: schemas.Refusal},
+    auth=allow(Perm.PATIENT_VIEW),
+)
+def get_patient(request: HttpRequest, response: HttpResponse, patient_id: int) -> dict[str, Any]:
+    """The chart. Clinical sections are included for roles that may see them (audited as a
+    view). The `ETag` header holds the version of the patient's registration fields: send it
+    back in `If-Match` to change them."""
     patient = get_object_or_404(Patient, pk=patient_id)
     clinical = _may(request, Perm.CLINICAL_VIEW)
-    return _out(services.open_chart(_actor(request), patient, clinical), clinical)
+    chart = services.open_chart(_actor(request), patient, clinical)
+    response["ETag"] = versions.etag(chart.patient.version)
+    return _out(chart, clinical)
+
+
+IF_MATCH = param.Header(
+    None,
+    alias="If-Match",
+    description='Required (428 without it): the ETag the change is based on, e.g. "3"; * for '
+    "any version.",
+)
+
+
+def _if_match(header: str | None, patient: Patient) -> int | None:
+    """The version the change is based on, from If-Match (RFC 9110 section 13.1.1)."""
+    try:
+        return versions.expected_version(header, patient, patient.version)
+    except versions.PreconditionRequired:
+        raise HttpError(
+            428,
+            "Send If-Match with the ETag of the patient you are changing (the ETag header of "
+            f"GET /api/v1/patients/{patient.pk}), so a change someone saved meanwhile is never "
+            "undone.",
+        ) from None
 
 
 @router.patch(
-    "/patients/{patient_id}", response=schemas.PatientSummary, auth=allow(Perm.PATIENT_EDIT)
+    "/patients/{patient_id}",
+    response={
+        200: schemas.PatientSummary,
+        404: schemas.Refusal,
+        412: schemas.Refusal,
+        422: schemas.Invalid,
+        428: schemas.Refusal,
+    },
+    auth=allow(Perm.PATIENT_EDIT),
 )
-def update_patient(request: HttpRequest, patient_id: int, payload: schemas.PatientPatch) -> Patient:
-    """Change the fields sent; `null` clears one (a required one is then refused, naming it)."""
+def update_patient(
+    request: HttpRequest,
+    response: HttpResponse,
+    patient_id: int,
+    payload: schemas.PatientPatch,
+    if_match: str | None = IF_MATCH,
+) -> Patient:
+    """Change only the fields sent; `null` clears one (a required one is then refused, naming
+    it). `If-Match` is required: the `ETag` from the last read
+    (`*` for any version). 428 without it; 412 when the patient changed since (nothing is
+    saved: read it again and reapply the change). The answer's `ETag` is the new version."""
     patient = get_object_or_404(Patient, pk=patient_id)
-    return services.update_patient(_actor(request), patient, _cleared(payload))
+    try:
+        saved = services.update_patient(
+            _actor(request),
+            patient,
+            _cleared(payload),
+            expected_version=_if_match(if_match, patient),
+        )
+    except versions.StaleVersion as exc:
+        raise HttpError(
+            412,
+            f"The patient changed since your If-Match version: it is now at ETag "
+            f"{versions.etag(exc.version)}. Nothing was saved: read it again and reapply "
+            "your change.",
+        ) from None
+    response["ETag"] = versions.etag(saved.version)
+    return saved
 
 
 def _cleared(payload: schemas.PatientPatch) -> dict[str, Any]:

@@ -12,11 +12,12 @@ from django.utils import timezone
 
 from ketacare.clinical import icd10
 from ketacare.lib.fields import DateInput
+from ketacare.lib.versions import version_field
 from ketacare.patients.models import Allergy, BodyMeasurement, Diagnosis, Medication, Patient
 from ketacare.patients.selectors import MAX_QUERY_CHARS, TOO_LONG
 
 
-class PatientForm(forms.ModelForm[Patient]):
+class PatientFieldsForm(forms.ModelForm[Patient]):
     class Meta:
         model = Patient
         # The registration fields are the audited ones; allergy status is set from the chart.
@@ -29,7 +30,22 @@ class PatientForm(forms.ModelForm[Patient]):
         }
 
 
-class RegisterForm(PatientForm):
+class PatientForm(PatientFieldsForm):
+    """Editing a registration: the fields, and the version the form was opened on (the save
+    is refused when someone else saved a change since)."""
+
+    version = version_field()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("version", self.instance.version)
+
+    def changes(self) -> dict[str, Any]:
+        """The registration fields as entered, without the version they were based on."""
+        return {k: v for k, v in self.cleaned_data.items() if k != "version"}
+
+
+class RegisterForm(PatientFieldsForm):
     """Registration: the patient's fields, and, once the registration is flagged as a possible
     duplicate, how the clerk knows this is a different person."""
 

@@ -225,6 +225,9 @@ class Patient(Audited):
         default=False, help_text="Allergies were asked about and there are none."
     )
     search_key = models.CharField(max_length=400, editable=False, db_index=True)
+    # Raised by one on every saved change, so a change based on an older version is refused
+    # instead of silently undoing someone else's (ketacare.lib.versions).
+    version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

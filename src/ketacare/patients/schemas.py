@@ -161,3 +161,21 @@ class Me(Schema):
     name: str
     role: str
     permissions: list[str]
+
+
+class Refusal(Schema):
+    """Why a request was refused, in words (404, 412, 428)."""
+
+    detail: str
+
+
+class FieldError(Schema):
+    type: str
+    loc: list[str | int]
+    msg: str
+
+
+class Invalid(Schema):
+    """422: each field that was refused (``loc`` is its path in the body) and why."""
+
+    detail: list[FieldError]

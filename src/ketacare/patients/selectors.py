@@ -9,6 +9,8 @@ from datetime import date
 
 from django.db.models import Q, QuerySet
 
+from ketacare.audit.models import Action, AuditEvent
+from ketacare.lib.versions import SavedBy
 from ketacare.patients.models import (
     Allergy,
     BodyMeasurement,
@@ -98,3 +100,21 @@ def possible_duplicates(given_name: str, family_name: str, date_of_birth: date) 
     key = name_key(given_name, family_name)
     same_day = Patient.objects.filter(date_of_birth=date_of_birth).order_by("mrn")
     return [p for p in same_day if name_key(p.given_name, p.family_name) == key]
+
+
+def last_change(patient: Patient) -> SavedBy:
+    """Who saved the patient's current registration, and when, from the audit trail."""
+    event = (
+        AuditEvent.objects.filter(
+            entity_type="patient",
+            entity_id=str(patient.pk),
+            action__in=[Action.UPDATE, Action.CREATE],
+        )
+        .select_related("actor")
+        .order_by("-id")
+        .first()
+    )
+    if event is None:
+        return SavedBy()
+    name = event.actor.display_name if event.actor else event.actor_label
+    return SavedBy(name, event.occurred_at)

@@ -16,6 +16,7 @@ from ketacare.accounts.roles import Perm
 from ketacare.audit.models import Action
 from ketacare.audit.services import diff, record, snapshot
 from ketacare.clinical import icd10
+from ketacare.lib import versions
 from ketacare.patients import selectors
 from ketacare.patients.models import (
     Allergy,
@@ -175,9 +176,20 @@ def _duplicate_codes(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[str]]:
 
 
 @transaction.atomic
-def update_patient(actor: Actor, patient: Patient, data: Mapping[str, Any]) -> Patient:
+def update_patient(
+    actor: Actor,
+    patient: Patient,
+    data: Mapping[str, Any],
+    *,
+    expected_version: int | None = None,
+) -> Patient:
+    """Change the fields in ``data``. A person's change names the version it was based on
+    (``expected_version``); when the saved version is another, nothing is saved and
+    :class:`~ketacare.lib.versions.StaleVersion` carries the patient as saved now. ``None``
+    is for writes of the system's own (the allergy status follows the allergy list)."""
     _refuse_unknown_fields(Patient, data)
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    versions.check(expected_version, patient, patient.version)
     before = snapshot(patient, Patient.AUDITED_FIELDS)
     for field, value in data.items():
         setattr(patient, field, value)
@@ -188,6 +200,7 @@ def update_patient(actor: Actor, patient: Patient, data: Mapping[str, Any]) -> P
         raise ValidationError(errors)
     old, new = diff(before, snapshot(patient, Patient.AUDITED_FIELDS))
     if new:
+        patient.version += 1
         _save_patient(patient)
         record(actor, Action.UPDATE, patient, patient=patient, old=old, new=new)
     return patient

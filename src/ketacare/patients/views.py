@@ -20,11 +20,12 @@ from ketacare.accounts.access import StaffRequest, requires
 from ketacare.accounts.actor import Actor
 from ketacare.accounts.roles import Perm
 from ketacare.clinical import icd10
+from ketacare.lib import versions
 from ketacare.lib.forms import show_errors
 from ketacare.patients import services
 from ketacare.patients.forms import ENTRY_FORMS, PatientForm, RegisterForm, SearchForm
 from ketacare.patients.models import Patient, PatientEntry
-from ketacare.patients.selectors import SearchQuery, possible_duplicates
+from ketacare.patients.selectors import SearchQuery, last_change, possible_duplicates
 from ketacare.patients.services import ENTRY_PERMISSIONS, NESTED
 
 
@@ -80,16 +81,38 @@ def edit(request: StaffRequest, patient_id: int) -> HttpResponse:
     form = PatientForm(request.POST or None, instance=patient)
     if request.method == "POST" and form.is_valid():
         try:
-            services.update_patient(Actor.from_request(request), patient, form.cleaned_data)
+            services.update_patient(
+                Actor.from_request(request),
+                patient,
+                form.changes(),
+                expected_version=form.cleaned_data["version"],
+            )
             messages.success(request, "Saved.")
             return redirect("patients:chart", patient_id=patient.pk)
         except ValidationError as exc:
             show_errors(request, exc, form)
+        except versions.StaleVersion as exc:
+            return _conflict(request, form, exc.current)
     services.view_patient(Actor.from_request(request), patient, "edit registration")
     return render(
         request,
         "patients/form.html",
         {"form": form, "patient": patient, "title": f"Edit {patient.full_name}"},
+    )
+
+
+def _conflict(request: StaffRequest, form: PatientForm, saved: Patient) -> HttpResponse:
+    """The stale edit beside the registration as saved now; nothing of it was saved. The
+    page shows the saved registration, so it is audited as a view."""
+    services.view_patient(Actor.from_request(request), saved, "edit conflict")
+    fields = [b.name for b in form.visible_fields()]
+    return versions.conflict_page(
+        request,
+        title=f"{saved.full_name}'s registration",
+        rows=versions.form_rows(form, {name: getattr(saved, name) for name in fields}),
+        saved_by=last_change(saved),
+        start_again=reverse("patients:edit", args=[saved.pk]),
+        back=patient_chart_url(saved),
     )
 
 

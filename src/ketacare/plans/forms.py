@@ -14,6 +14,7 @@ from django.utils import timezone
 from ketacare.clinic import selectors as clinic_settings
 from ketacare.clinical import instruments, monitoring, protocols
 from ketacare.lib.fields import DateInput, integer_within
+from ketacare.lib.versions import version_field
 from ketacare.plans.bookings import back_entry_days
 from ketacare.plans.models import Basis
 from ketacare.plans.selectors import latest_clinic_protocols
@@ -144,6 +145,15 @@ class ClinicProtocolForm(forms.Form):
         help_text='The same fields as the shipped templates; "id" starts with "clinic-".',
     )
     change_note = forms.CharField(max_length=200, help_text="What this version changes, and why.")
+    # The latest version of the template's id when the form was opened (0: none yet).
+    version = version_field()
+
+    def expected_version(self, opened_on: str) -> int | None:
+        """The version the change is based on, for the template it was opened on; a template
+        saved under another id starts from no version of its own."""
+        template = self.cleaned_data["template"]
+        same = isinstance(template, dict) and str(template.get("id", "")) == opened_on
+        return self.cleaned_data["version"] if same else None
 
 
 class TitrationForm(forms.Form):

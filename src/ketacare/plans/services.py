@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ketacare.accounts.access import require
@@ -20,6 +20,7 @@ from ketacare.audit.models import Action
 from ketacare.audit.services import record
 from ketacare.clinic import selectors as clinic
 from ketacare.clinical import dosing, instruments, protocols
+from ketacare.lib import versions
 from ketacare.patients.models import Patient
 from ketacare.pk.charts import PlannedChart
 from ketacare.plans import bookings, selectors
@@ -54,9 +55,17 @@ def protocol_for(protocol_id: str) -> protocols.Protocol:
 
 
 @transaction.atomic
-def save_clinic_protocol(actor: Actor, data: dict[str, Any], change_note: str) -> ClinicProtocol:
+def save_clinic_protocol(
+    actor: Actor,
+    data: dict[str, Any],
+    change_note: str,
+    *,
+    expected_version: int | None = None,
+) -> ClinicProtocol:
     """Add a clinic template, or a new version of one; it must pass the same checks as the
-    shipped templates (every number cited, phases consistent)."""
+    shipped templates (every number cited, phases consistent). A change based on another
+    version than the latest (``expected_version``; 0: there was none) saves nothing and raises
+    :class:`~ketacare.lib.versions.StaleVersion` carrying the latest."""
     slug = str(data.get("id", ""))
     if not slug.startswith(CLINIC_PREFIX) or not slug[len(CLINIC_PREFIX) :]:
         example = f"{CLINIC_PREFIX}iv-weekly"
@@ -69,14 +78,24 @@ def save_clinic_protocol(actor: Actor, data: dict[str, Any], change_note: str) -
         protocols.parse(data, origin=slug)
     except (protocols.InvalidProtocol, ValueError) as exc:
         raise ValidationError({"template": str(exc)}) from exc
-    latest = clinic_protocol(slug)
-    row = ClinicProtocol.objects.create(
-        slug=slug,
-        version=(latest.version + 1) if latest else 1,
-        data=data,
-        change_note=change_note.strip(),
-        created_by=actor.user,
+    latest = (
+        ClinicProtocol.objects.select_for_update().filter(slug=slug).order_by("-version").first()
     )
+    versions.check(expected_version, latest, latest.version if latest else 0)
+    try:
+        # A first version has no row to lock: of two at once, the unique (slug, version)
+        # refuses the second, which is then as stale as a checked one.
+        with transaction.atomic():
+            row = ClinicProtocol.objects.create(
+                slug=slug,
+                version=(latest.version + 1) if latest else 1,
+                data=data,
+                change_note=change_note.strip(),
+                created_by=actor.user,
+            )
+    except IntegrityError:
+        now = clinic_protocol(slug)
+        raise versions.StaleVersion(now, now.version if now else 0) from None
     record(
         actor,
         Action.CREATE,

@@ -5,6 +5,7 @@ events live in :mod:`.services` and :mod:`.titration`."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from django.contrib import messages
@@ -18,6 +19,7 @@ from ketacare.accounts.access import StaffRequest, requires
 from ketacare.accounts.actor import Actor
 from ketacare.accounts.roles import Perm
 from ketacare.clinical import protocols
+from ketacare.lib import versions
 from ketacare.lib.forms import form_error_lines, show_errors
 from ketacare.patients import services as patients
 from ketacare.patients.models import Patient
@@ -32,7 +34,7 @@ from ketacare.plans.forms import (
     SignPlanForm,
     TitrationForm,
 )
-from ketacare.plans.models import PlannedSession, TitrationReview, TreatmentPlan
+from ketacare.plans.models import ClinicProtocol, PlannedSession, TitrationReview, TreatmentPlan
 
 
 def _request(form: PlanForm) -> services.PlanRequest:
@@ -213,35 +215,80 @@ def protocol_list(request: StaffRequest) -> HttpResponse:
     )
 
 
+def _protocol_start(protocol_id: str) -> tuple[dict[str, object], ClinicProtocol | None]:
+    """What the form starts from: the latest clinic version, or a shipped template under a
+    clinic id; and that clinic id's latest saved version, if any."""
+    row = services.clinic_protocol(protocol_id)
+    if row is not None:
+        return row.data, row
+    if protocol_id not in protocols.library():
+        raise Http404(f"no protocol {protocol_id!r}")
+    slug = f"{services.CLINIC_PREFIX}{protocol_id}"
+    return {**selectors.shipped_template_data(protocol_id), "id": slug}, None
+
+
 @requires(Perm.PLAN_EDIT)
 @require_http_methods(["GET", "POST"])
 def protocol_edit(request: StaffRequest, protocol_id: str) -> HttpResponse:
     """Start a clinic template from a shipped one, or save a new version of a clinic one."""
-    row = services.clinic_protocol(protocol_id)
-    if row is not None:
-        initial: dict[str, object] = row.data
-    elif protocol_id in protocols.library():
-        initial = {
-            **selectors.shipped_template_data(protocol_id),
-            "id": f"{services.CLINIC_PREFIX}{protocol_id}",
-        }
-    else:
-        raise Http404(f"no protocol {protocol_id!r}")
-    form = ClinicProtocolForm(request.POST or None, initial={"template": initial})
+    initial, row = _protocol_start(protocol_id)
+    opened_on = str(initial["id"])
+    latest = row or services.clinic_protocol(opened_on)
+    form = ClinicProtocolForm(
+        request.POST or None,
+        initial={"template": initial, "version": latest.version if latest else 0},
+    )
     if request.method == "POST" and form.is_valid():
         try:
             saved = services.save_clinic_protocol(
                 Actor.from_request(request),
                 form.cleaned_data["template"],
                 form.cleaned_data["change_note"],
+                expected_version=form.expected_version(opened_on),
             )
             messages.success(request, f"Saved {saved.slug} version {saved.version}.")
             return redirect("plans:protocols")
         except ValidationError as exc:
             show_errors(request, exc, form)
+        except versions.StaleVersion as exc:
+            return _protocol_conflict(request, form, exc.current)
     return render(
         request, "plans/protocol_form.html", {"form": form, "protocol_id": protocol_id, "row": row}
     )
+
+
+def _protocol_conflict(
+    request: StaffRequest, form: ClinicProtocolForm, saved: ClinicProtocol
+) -> HttpResponse:
+    """The stale template beside the latest saved version, key by key; nothing was saved."""
+    entered: dict[str, object] = form.cleaned_data["template"]
+    keys = list(dict.fromkeys([*entered, *saved.data]))
+    labels = {k: f"Template: {k.replace('_', ' ')}" for k in keys}
+    rows = versions.conflict_rows(
+        {**labels, "change_note": "What this version changes"},
+        {
+            **{k: _json(entered.get(k)) for k in keys},
+            "change_note": form.cleaned_data["change_note"],
+        },
+        {**{k: _json(saved.data.get(k)) for k in keys}, "change_note": saved.change_note},
+    )
+    return versions.conflict_page(
+        request,
+        title=f"The clinic template {saved.slug}",
+        rows=rows,
+        saved_by=versions.SavedBy(
+            saved.created_by.display_name if saved.created_by else "", saved.created_at
+        ),
+        start_again=reverse("plans:protocol_edit", args=[saved.slug]),
+        back=reverse("plans:protocols"),
+    )
+
+
+def _json(value: object) -> str | None:
+    """Sorted keys: PostgreSQL stores JSON objects in an order of its own."""
+    if value is None:
+        return None
+    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)
 
 
 @requires(Perm.PLAN_SIGN)

@@ -30,6 +30,9 @@ class ProcessNote(models.Model):
     written_at = models.DateTimeField(default=timezone.now)
     edited_at = models.DateTimeField(null=True, blank=True)
     text = models.TextField()
+    # Raised by one on every change: a change from a page opened on an older version (another
+    # tab) is refused instead of undoing the newer text (ketacare.lib.versions).
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     class Meta:
         ordering = ["-written_at", "-pk"]

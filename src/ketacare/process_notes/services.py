@@ -19,6 +19,7 @@ from ketacare.accounts.models import User
 from ketacare.accounts.roles import Perm
 from ketacare.audit.models import Action
 from ketacare.audit.services import record, snapshot
+from ketacare.lib import versions
 from ketacare.patients.models import Patient
 from ketacare.process_notes import selectors
 from ketacare.process_notes.models import ProcessNote, ProcessNoteGrant
@@ -86,15 +87,21 @@ def write_note(
 
 
 @transaction.atomic
-def edit_note(actor: Actor, note_id: int, text: str) -> ProcessNote:
-    """Change one's own note; anyone else's is refused as if it did not exist."""
+def edit_note(
+    actor: Actor, note_id: int, text: str, *, expected_version: int | None = None
+) -> ProcessNote:
+    """Change one's own note; anyone else's is refused as if it did not exist. A change based
+    on another version than the saved one (``expected_version``) saves nothing and raises
+    :class:`~ketacare.lib.versions.StaleVersion` with the note as saved now."""
     user = _author(actor)
     note = ProcessNote.objects.select_for_update().filter(pk=note_id, author=user).first()
     if note is None:
         raise NotYours({"text": "No such note of yours."})
+    versions.check(expected_version, note, note.version)
     old_length, note.text = len(note.text), _clean_text(text)
     note.edited_at = timezone.now()
-    note.save(update_fields=["text", "edited_at"])
+    note.version += 1
+    note.save(update_fields=["text", "edited_at", "version"])
     record(
         actor,
         Action.UPDATE,
@@ -104,6 +111,19 @@ def edit_note(actor: Actor, note_id: int, text: str) -> ProcessNote:
         new={"length": len(note.text), "edited_at": note.edited_at},
     )
     return note
+
+
+@transaction.atomic
+def show_conflict(actor: Actor, note: ProcessNote) -> None:
+    """Audit that the author was shown their note as saved now, beside a change that came
+    too late (ids only, as for every reading)."""
+    record(
+        actor,
+        Action.VIEW,
+        note,
+        patient=note.patient,
+        new={"notes": [note.pk], "authors": [note.author_id], "page": "edit conflict"},
+    )
 
 
 @transaction.atomic

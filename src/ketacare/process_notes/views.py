@@ -8,15 +8,18 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ketacare.accounts.access import StaffRequest, requires
 from ketacare.accounts.actor import Actor
 from ketacare.accounts.roles import Perm
+from ketacare.lib import versions
 from ketacare.lib.forms import show_errors
 from ketacare.patients.models import Patient
 from ketacare.process_notes import selectors, services
 from ketacare.process_notes.forms import GrantForm, NoteForm
+from ketacare.process_notes.models import ProcessNote
 
 
 @requires(Perm.PROCESS_NOTES)
@@ -44,21 +47,44 @@ def patient_notes(request: StaffRequest, patient_id: int) -> HttpResponse:
     )
 
 
+def _version(request: StaffRequest) -> int:
+    """The version the note's form was opened on; a form without one is as stale as can be."""
+    sent = request.POST.get("version", "")
+    return int(sent) if sent.isdigit() else 0
+
+
 @requires(Perm.PROCESS_NOTES)
 @require_POST
 def edit(request: StaffRequest, note_id: int) -> HttpResponse:
+    text = request.POST.get("text", "")
     try:
         note = services.edit_note(
-            Actor.from_request(request), note_id, request.POST.get("text", "")
+            Actor.from_request(request), note_id, text, expected_version=_version(request)
         )
     except services.NotYours as exc:
         raise Http404("No such note of yours.") from exc
+    except versions.StaleVersion as exc:
+        # Only the author gets here (edit_note refuses anyone else's note first).
+        return _conflict(request, text, exc.current)
     except ValidationError as exc:
         show_errors(request, exc)
         patient_id = selectors.patient_of_own_note(request.user, note_id)
         return redirect("process_notes:patient_notes", patient_id=patient_id)
     messages.success(request, "Note changed.")
     return redirect("process_notes:patient_notes", patient_id=note.patient_id)
+
+
+def _conflict(request: StaffRequest, entered: str, saved: ProcessNote) -> HttpResponse:
+    services.show_conflict(Actor.from_request(request), saved)
+    page = reverse("process_notes:patient_notes", args=[saved.patient_id])
+    return versions.conflict_page(
+        request,
+        title="Your process note",
+        rows=versions.conflict_rows({"text": "Note"}, {"text": entered}, {"text": saved.text}),
+        saved_by=versions.SavedBy(saved.author.display_name, saved.edited_at or saved.written_at),
+        start_again=f"{page}#note-{saved.pk}",
+        back=page,
+    )
 
 
 @requires(Perm.PROCESS_NOTES_GRANT)
