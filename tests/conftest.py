@@ -30,6 +30,7 @@ from ketacare.patients.models import Patient
 
 PASSWORD = "a long test password 1"
 _mrns = itertools.count(1)
+_checkpoint_files = itertools.count(1)
 
 
 def pytest_report_header() -> str:
@@ -49,15 +50,21 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     # FHIR bulk exports built during tests go to a temporary folder, never the tree's var/.
     settings.KETACARE_FHIR_EXPORT_DIR = Path(tempfile.mkdtemp(prefix="ketacare-fhir-exports-"))
     # So do the audit checkpoints (the worker takes them) and their signing key.
-    var = Path(tempfile.mkdtemp(prefix="ketacare-var-"))
-    settings.KETACARE_VAR_DIR = var
-    settings.KETACARE_AUDIT_CHECKPOINT_FILE = var / "audit-checkpoints.jsonl"
+    settings.KETACARE_VAR_DIR = Path(tempfile.mkdtemp(prefix="ketacare-var-"))
     if os.environ.get("KETACARE_REQUIRE_POSTGRES") == "1":
         engine = settings.DATABASES["default"]["ENGINE"]
         if "postgresql" not in engine:
             raise pytest.UsageError(
                 f"KETACARE_REQUIRE_POSTGRES=1 but the database engine is {engine}"
             )
+
+
+@pytest.fixture(autouse=True)
+def own_audit_checkpoints() -> None:
+    """Each test its own checkpoint file: its database rolls back, checkpoints of another
+    test's events would name them as lost."""
+    var = Path(settings.KETACARE_VAR_DIR)
+    settings.KETACARE_AUDIT_CHECKPOINT_FILE = var / f"checkpoints-{next(_checkpoint_files)}.jsonl"
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.core.management import CommandError, call_command
 from django.urls import include, path
@@ -292,7 +293,10 @@ def test_worker_once_runs_one_round_and_logs_the_count(
     due(rita, timezone.now())
     with caplog.at_level(logging.INFO, logger="ketacare.worker"):
         call_command("worker", "--once", "--id", "front-1")
-    assert caplog.messages == ["worker front-1: 1 reminder sent"]
+    assert caplog.messages[0] == "worker front-1: 1 reminder sent"
+    assert caplog.messages[1:] == [  # and the audit checkpoint, none being on file yet
+        f"worker front-1: audit checkpoint written to {settings.KETACARE_AUDIT_CHECKPOINT_FILE}"
+    ]
     assert AssessmentRequest.objects.get().claimed_by == "front-1"
 
 
@@ -342,6 +346,7 @@ def test_worker_keeps_going_after_a_failed_round_and_stops_on_sigterm(
         "worker loop: started, a round every 1 s",
         "worker loop: round failed",
         "worker loop: 2 reminders sent",
+        f"worker loop: audit checkpoint written to {settings.KETACARE_AUDIT_CHECKPOINT_FILE}",
         "worker loop: stopped",
     ]
     assert signal.getsignal(signal.SIGTERM) is before

@@ -20,7 +20,10 @@ def patch(user: User, patient: Patient, body: dict[str, object]) -> object:
     _, secret = accounts.issue_token(Actor.system("t"), user, "tests")
     client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
     url = f"/api/v1/patients/{patient.pk}"
-    return client.patch(url, data=json.dumps(body), content_type="application/json")
+    version = client.get(url)["ETag"]
+    return client.patch(
+        url, data=json.dumps(body), content_type="application/json", headers={"If-Match": version}
+    )
 
 
 def test_null_clears_an_optional_text_field(patient: Patient, clerk: User) -> None:
