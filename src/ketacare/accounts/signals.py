@@ -1,4 +1,6 @@
-"""Logins, logouts and failed logins go into the audit trail."""
+"""Logins, logouts and failed logins go into the audit trail. A wrong second-factor code is a
+failed login too (:func:`report_wrong_code`), so django-axes counts it toward the lockout with
+wrong passwords."""
 
 from __future__ import annotations
 
@@ -34,13 +36,29 @@ def audit_logout(sender: Any, request: HttpRequest, user: User | None, **kwargs:
 
 @receiver(user_login_failed)
 def audit_login_failed(
-    sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
+    sender: Any,
+    credentials: dict[str, Any],
+    request: HttpRequest | None = None,
+    second_factor: str = "",
+    **kwargs: Any,
 ) -> None:
     username = str(credentials.get("username", ""))[:150]
+    new = {"username": username} | ({"second_factor": second_factor} if second_factor else {})
     with transaction.atomic():
         record(
             Actor(None, Channel.WEB, _ip(request), label=f"login attempt as {username!r}"),
             Action.LOGIN_FAILED,
             entity_type="user",
-            new={"username": username},
+            new=new,
         )
+
+
+def report_wrong_code(request: HttpRequest, user: User, what: str) -> None:
+    """A wrong second-factor code, reported as Django reports a wrong password: django-axes
+    counts it toward ``user``'s lockout and the audit trail records ``what`` went wrong."""
+    user_login_failed.send(
+        sender=__name__,
+        credentials={"username": user.username},
+        request=request,
+        second_factor=what,
+    )
