@@ -168,7 +168,9 @@ AXES_LOCKOUT_CALLABLE = "ketacare.accounts.views.locked_out"
 AXES_LOCKOUT_PARAMETERS: list[Any] = [["username", "ip_address"]]
 if CONFIG.lockout_across_addresses:
     AXES_LOCKOUT_PARAMETERS.append("username")
-AXES_RESET_ON_SUCCESS = True
+# A right password alone does not clear the count: wrong second-factor codes count too, and the
+# count is cleared only when the second step is passed (ketacare.accounts.passkeys).
+AXES_RESET_ON_SUCCESS = False
 AXES_VERBOSE = False
 
 # The second factor (django-otp): every staff login passes a password, then an authenticator

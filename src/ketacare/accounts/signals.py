@@ -39,11 +39,11 @@ def audit_login_failed(
     sender: Any,
     credentials: dict[str, Any],
     request: HttpRequest | None = None,
-    second_factor: str = "",
+    reason: str = "",
     **kwargs: Any,
 ) -> None:
     username = str(credentials.get("username", ""))[:150]
-    new = {"username": username} | ({"second_factor": second_factor} if second_factor else {})
+    new = {"username": username} | ({"reason": reason} if reason else {})
     with transaction.atomic():
         record(
             Actor(None, Channel.WEB, _ip(request), label=f"login attempt as {username!r}"),
@@ -60,5 +60,5 @@ def report_wrong_code(request: HttpRequest, user: User, what: str) -> None:
         sender=__name__,
         credentials={"username": user.username},
         request=request,
-        second_factor=what,
+        reason=what,
     )
