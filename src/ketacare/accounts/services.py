@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_otp import devices_for_user, match_token
 from django_otp.models import Device
+from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ketacare.accounts import factors
@@ -196,9 +197,12 @@ def enrol_totp(actor: Actor, user: User, key_hex: str, code: str, name: str = ""
         raise ValidationError(
             {"code": "That code does not match; enter the 6 digits your app shows now."}
         )
-    device = TOTPDevice.objects.create(
+    device = TOTPDevice(
         user=user, key=key_hex, name=(name.strip() or "Authenticator app")[:64], confirmed=True
     )
+    # The confirming code (this 30-second step's or the one before) cannot log in again.
+    device.last_t = TOTP(device.bin_key, device.step, device.t0, device.digits).t()
+    device.save()
     record(
         actor, Action.CREATE, device, new={FACTOR: "authenticator app added", "user": user.username}
     )
