@@ -59,7 +59,8 @@ def test_an_expired_token_is_refused_saying_it_expired(nurse: User) -> None:
     response = Client().get("/api/v1/me", **bearer(secret))
     assert response.status_code == 401
     assert "expired" in response.json()["detail"]
-    assert services.authenticate_token(secret) is None
+    with pytest.raises(services.TokenExpired):
+        services.authenticate_token(secret)
 
 
 def test_a_read_token_reads_but_does_not_write(nurse: User) -> None:

@@ -153,7 +153,7 @@ def test_an_app_counts_only_once_a_code_confirms_it(nurse: User) -> None:
     codes = re.findall(rb"<code>([a-z0-9]{5}-[a-z0-9]{5})</code>", done.content)
     assert len(codes) == settings.KETACARE_BACKUP_CODES
     assert client.get("/patients/").status_code == 200  # enrolling passed the second step
-    assert second_factor_events(nurse, "create") == [
+    assert second_factor_events(nurse, "update") == [
         "authenticator app added",
         "backup codes made",
     ]
@@ -179,7 +179,7 @@ def test_new_backup_codes_cancel_the_old_ones(nurse: User) -> None:
     refused = client.post("/accounts/second-factor/", {"code": old[0]})
     assert b"That code is not right" in refused.content
     assert client.post("/accounts/second-factor/", {"code": new[0]}).status_code == 302
-    assert second_factor_events(nurse, "create") == ["backup codes made", "backup codes replaced"]
+    assert second_factor_events(nurse, "update") == ["backup codes made", "backup codes replaced"]
 
 
 # The second step -----------------------------------------------------------------------------
@@ -289,7 +289,7 @@ def test_removing_a_factor_needs_a_current_code(nurse: User) -> None:
     ).exists()
     client.post(url, {"code": code_of(device)})
     assert not TOTPDevice.objects.filter(pk=device.pk).exists()
-    assert second_factor_events(nurse, "delete") == ["authenticator app removed"]
+    assert second_factor_events(nurse, "update") == ["authenticator app removed"]
     # the login's factor is gone: the next page asks to set one up
     assert client.get("/patients/")["Location"].startswith("/accounts/second-factor/enrol/")
 
@@ -344,8 +344,12 @@ def test_an_admin_resets_a_users_second_factor_with_a_code_of_their_own(
     assert not TOTPDevice.objects.filter(user=nurse).exists()
     assert not nurse.backup_codes.exists()
     assert nurse.second_factor_grace_used_at is None
-    event = AuditEvent.objects.get(action="update", entity_type="user", entity_id=str(nurse.pk))
-    assert event.new_values["second_factor"] == "second factor reset by an administrator"
+    event = AuditEvent.objects.get(
+        action="update",
+        entity_id=str(nurse.pk),
+        new_values__second_factor="second factor reset by an administrator",
+    )
+    assert event.actor == admin
     assert event.old_values["factors"] == 2
 
 
@@ -401,3 +405,50 @@ def test_a_weak_new_password_is_refused(nurse: User) -> None:
         {"old_password": PASSWORD, "new_password1": "short", "new_password2": "short"},
     )
     assert b"at least 12 characters" in response.content
+
+
+def test_the_audit_trail_tells_second_factor_events_in_words(admin: User, nurse: User) -> None:
+    device = authenticator(nurse)
+    backup_codes(nurse)
+    password_only(nurse).post("/accounts/second-factor/", {"code": code_of(device)})
+    password_only(nurse).post("/accounts/second-factor/", {"code": "000000"})
+    page = login(Client(), admin).get("/audit/").content.decode()
+    for words in (
+        "backup codes made",
+        "authenticator code accepted",
+        "wrong code at the second step",
+        "second_factor",
+    ):
+        assert words in page, words
+
+
+# Passkeys ------------------------------------------------------------------------------------
+
+
+def test_passkeys_belong_to_the_configured_host_or_the_one_asked_for(settings: object) -> None:
+    from django.test import RequestFactory
+
+    from ketacare.accounts.passkeys import KetacareWebAuthnHelper, relying_party_id
+
+    settings.ALLOWED_HOSTS = ["clinic.example.org"]  # type: ignore[attr-defined]
+    request = RequestFactory().get("/", HTTP_HOST="clinic.example.org:8443")
+    assert relying_party_id(request) == "clinic.example.org"
+    assert KetacareWebAuthnHelper(request).get_allowed_origins() == [
+        "http://clinic.example.org:8443"
+    ]
+    settings.KETACARE_WEBAUTHN_RP_ID = "example.org"  # type: ignore[attr-defined]
+    settings.OTP_WEBAUTHN_ALLOWED_ORIGINS = ["https://clinic.example.org"]  # type: ignore[attr-defined]
+    assert relying_party_id(request) == "example.org"
+    assert KetacareWebAuthnHelper(request).get_allowed_origins() == ["https://clinic.example.org"]
+
+
+def test_a_passkey_never_logs_in_without_the_password(db: None) -> None:
+    response = Client().post("/accounts/passkeys/authentication/begin/")
+    assert response.status_code in (401, 403)
+
+
+def test_the_passkey_ceremony_is_open_to_a_login_at_its_second_step(nurse: User) -> None:
+    authenticator(nurse)
+    response = password_only(nurse).post("/accounts/passkeys/authentication/begin/")
+    assert response.status_code == 200
+    assert response.json()["rpId"] == "testserver"

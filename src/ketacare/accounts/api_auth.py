@@ -22,7 +22,7 @@ from ninja.utils import check_csrf
 from ketacare.accounts import factors
 from ketacare.accounts.models import User
 from ketacare.accounts.roles import Perm
-from ketacare.accounts.services import find_token
+from ketacare.accounts.services import ScopeMissing, TokenExpired, authenticate_token
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -61,17 +61,13 @@ class StaffAuth(HttpBearer):
         return cast(User, user)
 
     def authenticate(self, request: HttpRequest, token: str) -> User | None:
-        found = find_token(token)
-        if found is None:
-            return None
-        if found.has_expired():
-            raise HttpError(
-                401, f"This API token expired on {found.expires_at:%Y-%m-%d}; create a new one."
-            )
         scope = "read" if request.method in SAFE_METHODS else "write"
-        if not found.allows(scope):
-            raise HttpError(403, f"This API token does not have the {scope!r} scope.")
-        return found.user
+        try:
+            return authenticate_token(token, scope)
+        except TokenExpired as exc:
+            raise HttpError(401, str(exc)) from exc
+        except ScopeMissing as exc:
+            raise HttpError(403, str(exc)) from exc
 
 
 def allow(permission: Perm | None) -> StaffAuth:

@@ -1,3 +1,5 @@
+"""The accounts pages' forms: a staff account, an API token, and the codes of the second step."""
+
 from __future__ import annotations
 
 from typing import Any

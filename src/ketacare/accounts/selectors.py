@@ -1,3 +1,5 @@
+"""Reads of staff accounts: the staff list, one's API tokens, and one's second factors."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

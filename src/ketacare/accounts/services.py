@@ -1,10 +1,12 @@
 """Every write to staff accounts and API tokens: creating and (de)activating users, enrolling,
 using and removing second factors, issuing and revoking tokens, each one transaction with its
-audit event. :func:`find_token` is the read :mod:`.api_auth` relies on; its only write is
-``last_used_at``, at most once a minute.
+audit event. :func:`authenticate_token` is the read :mod:`.api_auth` relies on; its only write
+is ``last_used_at``, at most once a minute.
 
-Second-factor events are audited with the login actions (``login``, ``login_failed``) and the
-create/delete/update ones, the ``second_factor`` value saying in words what happened."""
+Second-factor events are audited on the user's account: ``login`` (a code or passkey accepted,
+the one login without a second factor), ``update`` (a factor added or removed, backup codes
+made, an administrator's reset) and ``login_failed`` (a wrong code, see :mod:`.signals`), the
+``second_factor`` value saying in words what happened."""
 
 from __future__ import annotations
 
@@ -152,9 +154,24 @@ def revoke_token(actor: Actor, token: ApiToken) -> None:
         )
 
 
+class TokenExpired(Exception):
+    """The API token was right but has expired."""
+
+    def __init__(self, token: ApiToken) -> None:
+        super().__init__(
+            f"This API token expired on {token.expires_at:%Y-%m-%d}; create a new one."
+        )
+
+
+class ScopeMissing(Exception):
+    """The API token does not allow this kind of request."""
+
+    def __init__(self, scope: str) -> None:
+        super().__init__(f"This API token does not have the {scope!r} scope.")
+
+
 def find_token(secret: str) -> ApiToken | None:
-    """The unrevoked token of an active user behind ``secret`` (expired or not: the caller says
-    which), or ``None``."""
+    """The unrevoked token of an active user behind ``secret``, expired or not, or ``None``."""
     if not secret.startswith(TOKEN_PREFIX):
         return None
     token = (
@@ -162,26 +179,44 @@ def find_token(secret: str) -> ApiToken | None:
         .filter(digest=ApiToken.digest_of(secret), revoked_at__isnull=True)
         .first()
     )
-    if token is None or not token.user.is_active:
-        return None
-    # Touch at most once a minute so reads do not turn into a write on every call.
-    now = timezone.now()
-    if not token.has_expired(now) and (
-        token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60
-    ):
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token
+    return None if token is None or not token.user.is_active else token
 
 
-def authenticate_token(secret: str) -> User | None:
-    """The active user behind an unrevoked, unexpired token, or ``None``."""
+def authenticate_token(secret: str, scope: str | None = None) -> User | None:
+    """The active user behind an unrevoked token, or ``None``; :class:`TokenExpired` if it has
+    expired and :class:`ScopeMissing` if it does not allow ``scope`` (when one is named)."""
     token = find_token(secret)
-    return None if token is None or token.has_expired() else token.user
+    if token is None:
+        return None
+    now = timezone.now()
+    if token.has_expired(now):
+        raise TokenExpired(token)
+    if scope is not None and not token.allows(scope):
+        raise ScopeMissing(scope)
+    # Touch at most once a minute so reads do not turn into a write on every call.
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user
 
 
 # The second factor ---------------------------------------------------------------------------
 
 FACTOR = "second_factor"  # the key of an audit event's words about the second factor
+
+
+def _audit(
+    actor: Actor,
+    action: Action,
+    user: User,
+    words: str,
+    device: Device | None = None,
+    **more: object,
+) -> None:
+    """A second-factor event, on the user's account, saying in words what happened."""
+    new: dict[str, object] = {FACTOR: words, "user": user.username}
+    if device is not None:
+        new["factor_id"] = device.pk
+    record(actor, action, user, new=new | more)
 
 
 def has_second_factor(user: User) -> bool:
@@ -203,9 +238,7 @@ def enrol_totp(actor: Actor, user: User, key_hex: str, code: str, name: str = ""
     # The confirming code (this 30-second step's or the one before) cannot log in again.
     device.last_t = TOTP(device.bin_key, device.step, device.t0, device.digits).t()
     device.save()
-    record(
-        actor, Action.CREATE, device, new={FACTOR: "authenticator app added", "user": user.username}
-    )
+    _audit(actor, Action.UPDATE, user, "authenticator app added", device)
     return device
 
 
@@ -220,12 +253,7 @@ def new_backup_codes(actor: Actor, user: User) -> list[str]:
         salt = secrets.token_hex(16)
         BackupCode.objects.create(device=device, salt=salt, digest=factors.code_digest(code, salt))
     words = "backup codes replaced" if replaced else "backup codes made"
-    record(
-        actor,
-        Action.CREATE,
-        device,
-        new={FACTOR: words, "codes": len(codes), "user": user.username},
-    )
+    _audit(actor, Action.UPDATE, user, words, device, codes=len(codes))
     return codes
 
 
@@ -240,18 +268,18 @@ def pass_second_step(actor: Actor, user: User, code: str) -> Device | None:
         words = f"backup code used ({device.remaining} left)"
     else:
         words = "authenticator code accepted"
-    record(actor, Action.LOGIN, device, new={FACTOR: words, "user": user.username})
+    _audit(actor, Action.LOGIN, user, words, device)
     return device
 
 
 @transaction.atomic
 def record_passkey_login(actor: Actor, user: User, device: Device) -> None:
-    record(actor, Action.LOGIN, device, new={FACTOR: "passkey accepted", "user": user.username})
+    _audit(actor, Action.LOGIN, user, "passkey accepted", device)
 
 
 @transaction.atomic
 def record_passkey_added(actor: Actor, user: User, device: Device) -> None:
-    record(actor, Action.CREATE, device, new={FACTOR: "passkey added", "user": user.username})
+    _audit(actor, Action.UPDATE, user, "passkey added", device)
 
 
 @transaction.atomic
@@ -262,12 +290,7 @@ def use_grace(actor: Actor, user: User) -> None:
         raise ValidationError({FACTOR: "Set up a second factor to continue."})
     locked.second_factor_grace_used_at = user.second_factor_grace_used_at = timezone.now()
     locked.save(update_fields=["second_factor_grace_used_at"])
-    record(
-        actor,
-        Action.LOGIN,
-        locked,
-        new={FACTOR: "one login without a second factor used", "user": user.username},
-    )
+    _audit(actor, Action.LOGIN, locked, "one login without a second factor used")
 
 
 @transaction.atomic
@@ -278,16 +301,8 @@ def remove_factor(actor: Actor, user: User, device: Device, code: str) -> None:
         raise ValidationError({FACTOR: "That is not one of your factors."})
     if match_token(user, code.strip()) is None:
         raise ValidationError({"code": "That code is not right; nothing was removed."})
-    words = f"{factor_kind(device)} removed"
-    entity_type, entity_id = device._meta.model_name or "", device.pk
+    _audit(actor, Action.UPDATE, user, f"{factor_kind(device)} removed", device)
     device.delete()
-    record(
-        actor,
-        Action.DELETE,
-        entity_type=entity_type,
-        old={"id": entity_id, "name": device.name},
-        new={FACTOR: words, "user": user.username},
-    )
 
 
 @transaction.atomic

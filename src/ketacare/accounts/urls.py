@@ -1,3 +1,5 @@
+"""The accounts pages: login and its second step, one's security page and tokens, the staff list."""
+
 from django.urls import path
 
 from ketacare.accounts import views
