@@ -204,19 +204,14 @@ def authenticate_token(secret: str, scope: str | None = None) -> User | None:
 FACTOR = "second_factor"  # the key of an audit event's words about the second factor
 
 
-def _audit(
-    actor: Actor,
-    action: Action,
-    user: User,
-    words: str,
-    device: Device | None = None,
-    **more: object,
-) -> None:
-    """A second-factor event, on the user's account, saying in words what happened."""
+def _in_words(
+    user: User, words: str, device: Device | None = None, **more: object
+) -> dict[str, object]:
+    """A second-factor event's values: ``words`` saying what happened, whose, which factor."""
     new: dict[str, object] = {FACTOR: words, "user": user.username}
     if device is not None:
         new["factor_id"] = device.pk
-    record(actor, action, user, new=new | more)
+    return new | more
 
 
 def has_second_factor(user: User) -> bool:
@@ -238,7 +233,7 @@ def enrol_totp(actor: Actor, user: User, key_hex: str, code: str, name: str = ""
     # The confirming code (this 30-second step's or the one before) cannot log in again.
     device.last_t = TOTP(device.bin_key, device.step, device.t0, device.digits).t()
     device.save()
-    _audit(actor, Action.UPDATE, user, "authenticator app added", device)
+    record(actor, Action.UPDATE, user, new=_in_words(user, "authenticator app added", device))
     return device
 
 
@@ -253,7 +248,7 @@ def new_backup_codes(actor: Actor, user: User) -> list[str]:
         salt = secrets.token_hex(16)
         BackupCode.objects.create(device=device, salt=salt, digest=factors.code_digest(code, salt))
     words = "backup codes replaced" if replaced else "backup codes made"
-    _audit(actor, Action.UPDATE, user, words, device, codes=len(codes))
+    record(actor, Action.UPDATE, user, new=_in_words(user, words, device, codes=len(codes)))
     return codes
 
 
@@ -268,18 +263,18 @@ def pass_second_step(actor: Actor, user: User, code: str) -> Device | None:
         words = f"backup code used ({device.remaining} left)"
     else:
         words = "authenticator code accepted"
-    _audit(actor, Action.LOGIN, user, words, device)
+    record(actor, Action.LOGIN, user, new=_in_words(user, words, device))
     return device
 
 
 @transaction.atomic
 def record_passkey_login(actor: Actor, user: User, device: Device) -> None:
-    _audit(actor, Action.LOGIN, user, "passkey accepted", device)
+    record(actor, Action.LOGIN, user, new=_in_words(user, "passkey accepted", device))
 
 
 @transaction.atomic
 def record_passkey_added(actor: Actor, user: User, device: Device) -> None:
-    _audit(actor, Action.UPDATE, user, "passkey added", device)
+    record(actor, Action.UPDATE, user, new=_in_words(user, "passkey added", device))
 
 
 @transaction.atomic
@@ -290,7 +285,9 @@ def use_grace(actor: Actor, user: User) -> None:
         raise ValidationError({FACTOR: "Set up a second factor to continue."})
     locked.second_factor_grace_used_at = user.second_factor_grace_used_at = timezone.now()
     locked.save(update_fields=["second_factor_grace_used_at"])
-    _audit(actor, Action.LOGIN, locked, "one login without a second factor used")
+    record(
+        actor, Action.LOGIN, locked, new=_in_words(locked, "one login without a second factor used")
+    )
 
 
 @transaction.atomic
@@ -301,7 +298,9 @@ def remove_factor(actor: Actor, user: User, device: Device, code: str) -> None:
         raise ValidationError({FACTOR: "That is not one of your factors."})
     if match_token(user, code.strip()) is None:
         raise ValidationError({"code": "That code is not right; nothing was removed."})
-    _audit(actor, Action.UPDATE, user, f"{factor_kind(device)} removed", device)
+    record(
+        actor, Action.UPDATE, user, new=_in_words(user, f"{factor_kind(device)} removed", device)
+    )
     device.delete()
 
 
