@@ -20,6 +20,8 @@ import pytest
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ketacare.accounts import services as accounts
 from ketacare.accounts.actor import Actor
@@ -175,7 +177,16 @@ def patient(db: None) -> Patient:
 
 
 def login(client: Client, user: User) -> Client:
+    """``client`` logged in as ``user`` as a real login leaves it: password and second step
+    passed (the user gets a confirmed authenticator app if they have none). Tests of the second
+    step itself use a plain ``force_login``."""
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="test authenticator", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
     return client
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from typing import Any
 
@@ -29,6 +30,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp_webauthn",
     "ninja",
     "ketacare.lib",
     "ketacare.accounts",
@@ -58,10 +62,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
     "ketacare.accounts.sessions.SessionLifetimeMiddleware",
+    "ketacare.accounts.middleware.SecondFactorMiddleware",
     "ketacare.accounts.middleware.PermissionMiddleware",
 ]
 
@@ -163,8 +169,35 @@ AXES_LOCKOUT_CALLABLE = "ketacare.accounts.views.locked_out"
 AXES_LOCKOUT_PARAMETERS: list[Any] = [["username", "ip_address"]]
 if CONFIG.lockout_across_addresses:
     AXES_LOCKOUT_PARAMETERS.append("username")
-AXES_RESET_ON_SUCCESS = True
+# A right password alone does not clear the count: wrong second-factor codes count too, and the
+# count is cleared only when the second step is passed (ketacare.accounts.passkeys).
+AXES_RESET_ON_SUCCESS = False
 AXES_VERBOSE = False
+
+# The second factor (django-otp): every staff login passes a password, then an authenticator
+# code, a backup code or a passkey (ketacare.accounts.middleware.SecondFactorMiddleware). A wrong
+# code counts toward the lockout above like a wrong password. TOTP codes are 6 digits, 30 s.
+OTP_TOTP_ISSUER = "ketacare"
+# django-otp's own back-off after a wrong code is off: the lockout above already limits guesses,
+# and a back-off would refuse a right code typed soon after a wrong one with no word of why.
+OTP_TOTP_THROTTLE_FACTOR = 0
+KETACARE_BACKUP_CODES = 10  # backup codes per set, each usable once
+# API tokens expire after this many days (ketacare's configurable default); a user may choose fewer.
+KETACARE_API_TOKEN_DAYS = 90
+# Passkeys and security keys (django-otp-webauthn). The relying party is the clinic's host name:
+# KETACARE_WEBAUTHN_RP_ID if set, otherwise the host the browser asked for. Passkeys are only a
+# second factor here, never a way to skip the password.
+KETACARE_WEBAUTHN_RP_ID = os.environ.get("KETACARE_WEBAUTHN_RP_ID", "")
+OTP_WEBAUTHN_RP_NAME = "ketacare"
+OTP_WEBAUTHN_RP_ID_CALLABLE = "ketacare.accounts.passkeys.relying_party_id"
+OTP_WEBAUTHN_HELPER_CLASS = "ketacare.accounts.passkeys.KetacareWebAuthnHelper"
+# The browser origins passkeys may be used from: KETACARE_WEBAUTHN_ORIGINS (comma-separated), else
+# the page's own origin (ketacare.accounts.passkeys), hence django-otp-webauthn's check silenced.
+OTP_WEBAUTHN_ALLOWED_ORIGINS = [
+    o.strip() for o in os.environ.get("KETACARE_WEBAUTHN_ORIGINS", "").split(",") if o.strip()
+]
+SILENCED_SYSTEM_CHECKS = [] if OTP_WEBAUTHN_ALLOWED_ORIGINS else ["otp_webauthn.E030"]
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
 
 # Login sessions end after an idle period (each request renews it) and when the browser closes.
 # A staff login: idle timeout (activity only, see ketacare.accounts.sessions) and an absolute

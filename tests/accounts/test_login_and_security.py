@@ -163,7 +163,9 @@ def test_an_admin_creates_and_deactivates_staff(admin: User, argon2: None) -> No
 
 def test_a_user_creates_a_token_sees_it_once_and_revokes_it(therapist: User) -> None:
     client = login(Client(), therapist)
-    page = client.post("/accounts/tokens/", {"name": "export script"})
+    page = client.post(
+        "/accounts/tokens/", {"name": "export script", "scopes": ["read", "write"], "days": 30}
+    )
     assert b"will not be shown again" in page.content
     token = therapist.api_tokens.get()
     assert token.prefix.encode() in page.content

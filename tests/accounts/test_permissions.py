@@ -17,6 +17,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls import path as url_path
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 import ketacare.site.urls
 from ketacare.accounts import services as accounts
@@ -110,6 +111,14 @@ PAGES: dict[str, tuple[str, set[Role]]] = {
     "accounts:tokens": ("GET", EVERYONE),
     "accounts:keepalive": ("POST", EVERYONE),
     "accounts:revoke_token": ("POST", EVERYONE),
+    "accounts:second_factor": ("GET", EVERYONE),
+    "accounts:enrol": ("GET", EVERYONE),
+    "accounts:skip_enrolment": ("POST", EVERYONE),
+    "accounts:security": ("GET", EVERYONE),
+    "accounts:password_change": ("GET", EVERYONE),
+    "accounts:remove_factor": ("POST", EVERYONE),
+    "accounts:backup_codes": ("POST", EVERYONE),
+    "accounts:reset_second_factor": ("GET", {A}),
     "pk:compare": ("GET", {P, N, T}),
     "sessions:rems": ("GET", {P, N, T}),
     "sessions:rems_pdf": ("GET", {P, N, T}),
@@ -187,6 +196,12 @@ PUBLIC_PAGES = {
     "healthz",
     "accounts:login",
     "accounts:logout",
+    # the passkey ceremony's endpoints check the login themselves (ketacare.accounts.passkeys)
+    "otp_webauthn:credential-registration-begin",
+    "otp_webauthn:credential-registration-complete",
+    "otp_webauthn:credential-authentication-begin",
+    "otp_webauthn:credential-authentication-complete",
+    "otp_webauthn:js-i18n-catalog",
     "self_report:code",
     "self_report:link",
     "self_report:form",
@@ -330,6 +345,9 @@ def fresh_kwargs(name: str, patient: Patient, user: User) -> dict[str, int | str
         kwargs["route"], kwargs["lang"] = "iv", "en"
     if "figure" in pattern:
         kwargs["figure"] = "treated"
+    if "device_id" in pattern:
+        kwargs["kind"] = "totp"
+        kwargs["device_id"] = TOTPDevice.objects.get_or_create(user=user, name="walk")[0].pk
     if "user_id" in pattern:
         kwargs["user_id"] = User.objects.exclude(pk=user.pk).first().pk  # type: ignore[union-attr]
     if name.startswith("process_notes:"):

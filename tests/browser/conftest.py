@@ -3,9 +3,12 @@ driven by Debian's headless chromium through Playwright."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
@@ -30,6 +33,46 @@ SERVER_LOG = pytest.StashKey[Path]()
 # show into docs/screenshots instead (tests never change tracked files unless asked to).
 DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 SERVER = pytest.StashKey[Server]()
+# Every login passes a second step. TOTP codes cannot be used twice within their 30 seconds, so
+# each account on a test server gets an authenticator app and a long list of backup codes when
+# the server starts; the clear codes stay in this process, one used up per login.
+# (server address, username) -> the account's unused backup codes
+SECOND_STEP_CODES: dict[tuple[str, str], list[str]] = {}
+CODES_PER_ACCOUNT = 150
+GIVE_CODES = """
+import json, secrets
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from ketacare.accounts import factors
+from ketacare.accounts.models import BackupCode, BackupCodes, User
+given = {{}}
+for user in User.objects.all():
+    TOTPDevice.objects.get_or_create(user=user, name="browser tests app")
+    BackupCodes.objects.filter(user=user).delete()
+    device = BackupCodes.objects.create(user=user, name="browser tests' codes")
+    codes = [factors.new_backup_code() for _ in range({n})]
+    salts = [secrets.token_hex(16) for _ in codes]
+    BackupCode.objects.bulk_create(
+        BackupCode(device=device, salt=salt, digest=factors.code_digest(code, salt))
+        for code, salt in zip(codes, salts)
+    )
+    given[user.username] = codes
+print(json.dumps(given))
+"""
+
+
+def give_second_factors(running: Server) -> None:
+    """Gives every account on ``running`` an authenticator app and backup codes for its logins."""
+    printed = running.ketacare("shell", "-c", GIVE_CODES.format(n=CODES_PER_ACCOUNT))
+    for username, codes in json.loads(printed.strip().splitlines()[-1]).items():
+        SECOND_STEP_CODES[(urlsplit(running.url).netloc, username)] = codes
+
+
+def pass_second_step(page: Page, username: str) -> None:
+    """The login's second step (after the password), with one of the account's backup codes."""
+    expect(page).to_have_url(re.compile(r"/accounts/second-factor/"))
+    codes = SECOND_STEP_CODES[(urlsplit(page.url).netloc, username)]
+    page.get_by_label("Code").fill(codes.pop())
+    page.get_by_role("button", name="Continue").click()
 
 
 @pytest.fixture(scope="session")
@@ -59,13 +102,15 @@ ready_to_dose(User.objects.get(username="prescriber"), User.objects.get(username
 
 
 def create_staff(running: Server) -> None:
-    """One account per role (each username is its role), ready to dose."""
+    """One account per role (each username is its role), with backup codes for the second step,
+    ready to dose."""
     for role in ROLES:
         running.ketacare(
             "createuser", role, "--role", role, extra_env={"KETACARE_PASSWORD": PASSWORD}
         )
     prelude = f"import sys; sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})\n"
     running.ketacare("shell", "-c", prelude + STAFF_READY)
+    give_second_factors(running)
 
 
 @pytest.fixture(scope="session")
@@ -77,6 +122,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     try:
         with fresh_database(engine, workdir) as url, serve(url, workdir) as running:
             running.ketacare("demo")
+            give_second_factors(running)
             yield running
     except ServerFailed as exc:
         pytest.fail(str(exc))
@@ -129,6 +175,7 @@ def log_in(page: Page, server: str) -> Callable[[str], Page]:
         page.get_by_label("Username").fill(role)
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Log in").click()
+        pass_second_step(page, role)
         expect(page).to_have_url(f"{server}/patients/")
         return page
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import PASSWORD
+from tests.browser.conftest import PASSWORD, pass_second_step
 from tests.browser.test_self_report import accessibility_violations
 
 pytestmark = pytest.mark.browser
@@ -65,6 +65,7 @@ def log_in(browser: Browser, server: str) -> Iterator[Callable[[str], Page]]:
         page.get_by_label("Username").fill(role)
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Log in").click()
+        pass_second_step(page, role)
         expect(page).to_have_url(f"{server}/patients/")
         return page
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import PASSWORD, create_staff
+from tests.browser.conftest import PASSWORD, create_staff, pass_second_step
 from tests.browser.test_session import assert_accessible
 from tests.serverproc import Server, ServerFailed, fresh_database, serve
 
@@ -85,6 +85,7 @@ def open_as(browser: Browser, clinic_server: Server) -> Iterator[object]:
         page.get_by_label("Username").fill(role)
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Log in").click()
+        pass_second_step(page, role)
         expect(page).to_have_url(re.compile(r"/patients/$"))
         return page
 

@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from ketacare.site.demo import DEMO_PASSWORD
+from tests.browser.conftest import pass_second_step
 from tests.browser.test_self_report import accessibility_violations
 from tests.serverproc import Server
 
@@ -96,7 +97,8 @@ def logged_in(browser: Browser, server: Server, role: str, width: int) -> Page:
     page.get_by_label("Username").fill(USERS[role])
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    pass_second_step(page, USERS[role])
+    page.wait_for_url(lambda url: "/second-factor/" not in url)
     return page
 
 

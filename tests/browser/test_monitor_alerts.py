@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from ketacare.site.demo import DEMO_PASSWORD
+from tests.browser.conftest import pass_second_step
 from tests.serverproc import Server
 
 pytestmark = pytest.mark.browser
@@ -63,6 +64,7 @@ def monitor(browser: Browser, demo_server: Server) -> Iterator[Page]:
     page.get_by_label("Username").fill("nurse.reyes")
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Log in").click()
+    pass_second_step(page, "nurse.reyes")
     page.goto("/monitor/")
     try:
         yield page

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import PASSWORD
+from tests.browser.conftest import PASSWORD, pass_second_step
 from tests.browser.test_self_report import accessibility_violations
 
 pytestmark = pytest.mark.browser
@@ -72,6 +72,7 @@ def assert_accessible(browser: Browser, server: str, paths: list[str]) -> None:
         viewer.get_by_label("Username").fill("prescriber")
         viewer.get_by_label("Password").fill(PASSWORD)
         viewer.get_by_role("button", name="Log in").click()
+        pass_second_step(viewer, "prescriber")
         for path in paths:
             viewer.goto(path)
             assert accessibility_violations(viewer) == [], path

@@ -162,6 +162,7 @@ class Demo:
             "figure": "treated",
             "therapy_id": self.therapy.pk if self.therapy else None,
             "container_id": container.pk if container else None,
+            "user_id": self.staff[Role.NURSE].pk,  # whose second factor the admin would reset
         }
 
 

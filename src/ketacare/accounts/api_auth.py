@@ -4,6 +4,10 @@ Each operation passes ``auth=allow(Perm.X)``. The caller is identified by a bear
 (``Authorization: Bearer kc_...``) or by the browser session (with the CSRF check for unsafe
 methods); no identity gives 401, an identity without the permission gives 403. The API's default,
 ``allow(None)``, refuses everyone, so an operation that forgets to declare a permission is closed.
+
+A session counts only once it passed the second step (401 before). A token counts until it
+expires (401 saying so after), and only for its scopes: ``read`` for GET, HEAD and OPTIONS,
+``write`` for every other method (403 naming the missing scope).
 """
 
 from __future__ import annotations
@@ -15,9 +19,12 @@ from ninja.errors import HttpError
 from ninja.security import HttpBearer
 from ninja.utils import check_csrf
 
+from ketacare.accounts import factors
 from ketacare.accounts.models import User
 from ketacare.accounts.roles import Perm
-from ketacare.accounts.services import authenticate_token
+from ketacare.accounts.services import ScopeMissing, TokenExpired, authenticate_token
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 class StaffAuth(HttpBearer):
@@ -41,14 +48,26 @@ class StaffAuth(HttpBearer):
         user: Any = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             return None
-        if request.method not in ("GET", "HEAD", "OPTIONS") and check_csrf(request) is not None:
+        if not (factors.is_verified(request) or factors.on_grace(request)):
+            raise HttpError(
+                401,
+                "This login has not passed its second step (authenticator code, backup code or "
+                "passkey): finish logging in first, or use an API token.",
+            )
+        if request.method not in SAFE_METHODS and check_csrf(request) is not None:
             raise HttpError(
                 403, "CSRF check failed: send the X-CSRFToken header with session auth."
             )
         return cast(User, user)
 
     def authenticate(self, request: HttpRequest, token: str) -> User | None:
-        return authenticate_token(token)
+        scope = "read" if request.method in SAFE_METHODS else "write"
+        try:
+            return authenticate_token(token, scope)
+        except TokenExpired as exc:
+            raise HttpError(401, str(exc)) from exc
+        except ScopeMissing as exc:
+            raise HttpError(403, str(exc)) from exc
 
 
 def allow(permission: Perm | None) -> StaffAuth:

@@ -2,6 +2,7 @@
 
 from django.urls import include, path
 
+from ketacare.accounts import passkeys
 from ketacare.site import views
 from ketacare.site.api import api
 
@@ -11,6 +12,8 @@ urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("audit/", views.audit_trail, name="audit_trail"),
     path("accounts/", include("ketacare.accounts.urls")),
+    # django-otp-webauthn's script reverses its endpoints by this namespace, at the top level
+    path("accounts/passkeys/", include((passkeys.urlpatterns, "otp_webauthn"))),
     path("patients/", include("ketacare.patients.urls")),
     path("", include("ketacare.measures.urls")),
     path("self-report/", include("ketacare.measures.self_report_urls")),
