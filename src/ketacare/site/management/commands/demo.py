@@ -47,3 +47,7 @@ class Command(BaseCommand):
             f"demo logins (password {demo.DEMO_PASSWORD!r}): "
             + ", ".join(f"{u} ({r.value})" for u, r, _, _ in demo.STAFF)
         )
+        self.stdout.write(
+            "each login then asks for a second factor: set up an authenticator app (scan the "
+            "QR code) or a passkey, or choose 'Set up later' once"
+        )
