@@ -54,6 +54,11 @@ def with_records(sessions: QuerySet[Session]) -> QuerySet[Session]:
     return sessions.prefetch_related(*RECORDS)
 
 
+def polled() -> QuerySet[Session]:
+    """Sessions with what the session page's poll reads: the readings and the alarms."""
+    return Session.objects.prefetch_related(*RECORDS[:2])
+
+
 def _latest(vitals: Iterable[VitalSign]) -> VitalSign | None:
     """The latest reading (by time, then the later entry)."""
     return max(vitals, key=lambda v: (v.taken_at, v.pk), default=None)

@@ -214,7 +214,7 @@ def _live(session: Session, shown: int | None) -> dict[str, Any]:
 @require_GET
 def live(request: StaffRequest, session_id: int) -> HttpResponse:
     """The session page's polled part: open alarms, and whether new readings have arrived."""
-    session = get_object_or_404(selectors.with_records(Session.objects.all()), pk=session_id)
+    session = get_object_or_404(selectors.polled(), pk=session_id)
     reads.view_board(Actor.from_request(request), [session])
     shown = request.GET.get("shown", "")
     context = _live(session, int(shown) if shown.isdigit() else None)
