@@ -4,12 +4,12 @@ board, and a session's summary for the chart and the titration guidance."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 from django.utils import timezone
 
 from ketacare.audit.models import AuditEvent
@@ -25,7 +25,62 @@ from ketacare.measures.selectors import ScoredResponse
 from ketacare.patients.models import Patient
 from ketacare.pk.charts import PlannedChart, planned_dose_chart
 from ketacare.plans.services import protocol_for
-from ketacare.supervised.models import ACTIVE_STATES, Alarm, Consent, Session, VitalSign
+from ketacare.supervised.models import (
+    ACTIVE_STATES,
+    Administration,
+    Alarm,
+    Consent,
+    Session,
+    VitalSign,
+)
+
+# What the session page, the live monitor and a patient's sessions read of each session. The
+# selectors below read these through ``.all()`` and choose in Python, so a prefetched list of
+# sessions (``with_records``) costs one query per relation however many sessions it holds; a
+# session without them fetches each relation on first use, as before.
+RECORDS = (
+    "vitals",
+    Prefetch("alarms", queryset=Alarm.objects.select_related("vital", "acknowledged_by")),
+    "adverse_events",
+    Prefetch(
+        "administrations",
+        queryset=Administration.objects.select_related(
+            "administered_by", "verified_by", "container__product"
+        ),
+    ),
+    "responses",
+)
+
+
+def with_records(sessions: QuerySet[Session]) -> QuerySet[Session]:
+    return sessions.prefetch_related(*RECORDS)
+
+
+def polled() -> QuerySet[Session]:
+    """Sessions with what the session page's poll reads: the readings and the alarms."""
+    return Session.objects.prefetch_related(*RECORDS[:2])
+
+
+def _latest(vitals: Iterable[VitalSign]) -> VitalSign | None:
+    """The latest reading (by time, then the later entry)."""
+    return max(vitals, key=lambda v: (v.taken_at, v.pk), default=None)
+
+
+def vitals_newest_first(session: Session) -> list[VitalSign]:
+    return sorted(session.vitals.all(), key=lambda v: (v.taken_at, v.pk), reverse=True)
+
+
+def open_alarms(session: Session) -> list[Alarm]:
+    """Alarms not yet acknowledged, oldest first."""
+    return [a for a in session.alarms.all() if a.acknowledged_at is None]
+
+
+def alarms_newest_first(session: Session) -> list[Alarm]:
+    return sorted(session.alarms.all(), key=lambda a: a.raised_at, reverse=True)
+
+
+def _after_dose(session: Session) -> list[VitalSign]:
+    return [v for v in session.vitals.all() if not v.pre_dose]
 
 
 def alarm_rules() -> tuple[monitoring.AlarmRule, ...]:
@@ -38,7 +93,7 @@ def as_vitals(v: VitalSign) -> monitoring.Vitals:
 
 def predose_vitals(session: Session) -> VitalSign | None:
     """The latest reading recorded before dosing began."""
-    return session.vitals.filter(pre_dose=True).order_by("-taken_at", "-id").first()
+    return _latest([v for v in session.vitals.all() if v.pre_dose])
 
 
 def _today_responses(patient: Patient, instrument_id: str) -> QuerySet[Response]:
@@ -161,15 +216,24 @@ def _taken_minutes(session: Session) -> list[float]:
     start = session.dosing_started_at
     if start is None:
         return []
-    rows = session.vitals.filter(pre_dose=False)
-    return [_minutes_since(start, v.taken_at) for v in rows]
+    return [_minutes_since(start, v.taken_at) for v in _after_dose(session)]
 
 
 def last_total(session: Session, instrument_id: str) -> int | None:
     """The latest complete rating's stored total; an incomplete one has no total and counts as
     none."""
-    rated = session.responses.not_in_error().filter(instrument=instrument_id, total__isnull=False)
-    return rated.order_by("-completed_at", "-id").values_list("total", flat=True).first()
+    rated = _rated(session, instrument_id)
+    latest = max(rated, key=lambda r: (r.completed_at, r.pk), default=None)
+    return latest.total if latest else None
+
+
+def _rated(session: Session, instrument_id: str) -> list[Response]:
+    """The session's standing ratings of ``instrument_id`` that have a total."""
+    return [
+        r
+        for r in session.responses.all()
+        if r.instrument == instrument_id and not r.in_error and r.total is not None
+    ]
 
 
 def before_discharge_vitals(session: Session, now: datetime) -> VitalSign | None:
@@ -179,8 +243,7 @@ def before_discharge_vitals(session: Session, now: datetime) -> VitalSign | None
     if window is None:
         return None
     since, until = window
-    rows = session.vitals.filter(pre_dose=False, taken_at__gte=since, taken_at__lte=until)
-    return rows.order_by("-taken_at", "-id").first()
+    return _latest([v for v in _after_dose(session) if since <= v.taken_at <= until])
 
 
 def discharge_facts(session: Session, now: datetime) -> rules.DischargeFacts:
@@ -194,7 +257,7 @@ def discharge_facts(session: Session, now: datetime) -> rules.DischargeFacts:
         ),
         before_discharge_vitals=as_vitals(latest) if latest else None,
         latest_alarms=monitoring.alarms_for(as_vitals(latest), alarm_rules()) if latest else [],
-        open_alarms=session.alarms.filter(acknowledged_at__isnull=True).count(),
+        open_alarms=len(open_alarms(session)),
         last_moaas=last_total(session, "moaas"),
         last_cadss=last_total(session, "cadss"),
         escort_present=session.escort_present_at is not None,
@@ -252,10 +315,10 @@ def chair_of(session: Session, now: datetime) -> Chair:
         session=session,
         elapsed_min=int(_minutes_since(session.checked_in_at or now, now)),
         since_dose_min=int(_minutes_since(start, now)) if start else None,
-        latest=session.vitals.order_by("-taken_at", "-id").first(),
+        latest=_latest(session.vitals.all()),
         due=due,
         overdue=overdue,
-        open_alarms=list(session.alarms.filter(acknowledged_at__isnull=True)),
+        open_alarms=open_alarms(session),
         unmet=rules.discharge_unmet(discharge_facts(session, now)) if start else [],
         observation_ends=observation_ends(session),
     )
@@ -273,6 +336,12 @@ def observation_ends(session: Session) -> datetime | None:
     return anchor + timedelta(minutes=session.observation_minutes) if anchor else None
 
 
+def session_page(session_id: int) -> Session | None:
+    """The session with everything its page reads of it; None before check-in."""
+    sessions = Session.objects.select_related("patient", "plan", "planned")
+    return with_records(sessions).filter(pk=session_id).first()
+
+
 def active_sessions() -> QuerySet[Session]:
     return (
         Session.objects.filter(state__in=ACTIVE_STATES)
@@ -282,7 +351,7 @@ def active_sessions() -> QuerySet[Session]:
 
 
 def board(now: datetime) -> list[Chair]:
-    return [chair_of(s, now) for s in active_sessions()]
+    return [chair_of(s, now) for s in with_records(active_sessions())]
 
 
 @dataclass(frozen=True)
@@ -301,13 +370,11 @@ class Summary:
 
 
 def _totals(session: Session, instrument_id: str) -> list[int]:
-    rated = session.responses.not_in_error().filter(instrument=instrument_id, total__isnull=False)
-    return [t for t in rated.values_list("total", flat=True) if t is not None]
+    return [r.total for r in _rated(session, instrument_id) if r.total is not None]
 
 
 def summary(session: Session) -> Summary:
-    vitals = list(session.vitals.all())
-    vitals = [v for v in vitals if not v.pre_dose]  # what the dose did, not the gate's reading
+    vitals = _after_dose(session)  # what the dose did, not the gate's reading
     cadss, moaas = _totals(session, "cadss"), _totals(session, "moaas")
     events = list(session.adverse_events.all())
     given = sum((a.dose_mg for a in session.administrations.all()), start=0)
@@ -327,7 +394,7 @@ def summary(session: Session) -> Summary:
             f"{e.label} ({e.severity}{', serious' if e.serious else ''})" for e in events
         ],
         severities=[e.severity for e in events],
-        alarms=session.alarms.count(),
+        alarms=len(session.alarms.all()),
     )
 
 
@@ -336,6 +403,8 @@ def sessions_of(patient: Patient) -> QuerySet[Session]:
 
 
 def summaries(sessions: Sequence[Session]) -> list[Summary]:
+    """Each session's summary, their records fetched together (one query per kind)."""
+    prefetch_related_objects(list(sessions), *RECORDS)
     return [summary(s) for s in sessions]
 
 
@@ -357,7 +426,7 @@ def point_rows(session: Session, now: datetime) -> list[PointRow]:
         return rows
     timing = monitoring.data()["timing"]
     early, late = int(timing["early"]["value"]), int(timing["late"]["value"])
-    readings = list(session.vitals.filter(pre_dose=False))
+    readings = _after_dose(session)
     elapsed = _minutes_since(start, now)
     for point in time_points(session):
         due_at = start + timedelta(minutes=point.at_min)
@@ -383,7 +452,7 @@ def point_rows(session: Session, now: datetime) -> list[PointRow]:
 
 
 def ratings(session: Session) -> list[ScoredResponse]:
-    rows = session.responses.order_by("-completed_at", "-id")
+    rows = sorted(session.responses.all(), key=lambda r: (r.completed_at, r.pk), reverse=True)
     return [ScoredResponse(r, r.score()) for r in rows]
 
 

@@ -66,7 +66,7 @@ def _run(
             return redirect(_back(request, session_id))
     back = _back(request, session_id)
     if slot and back == reverse("sessions:detail", args=[session_id]):
-        session.refresh_from_db()
+        session = selectors.session_page(session_id) or session  # as it stands now
         reads.view_session(Actor.from_request(request), session)  # the page shown again
         page = _page(request, session, failed=(slot, form))
         return render(request, "sessions/detail.html", page, status=400)
@@ -83,7 +83,7 @@ def detail(request: StaffRequest, session_id: int) -> HttpResponse:
     planned = get_object_or_404(
         PlannedSession.objects.select_related("plan__patient"), pk=session_id
     )
-    session = Session.objects.filter(pk=session_id).first()
+    session = selectors.session_page(session_id)
     if session is None:
         return _not_started(request, planned, f.CheckInForm())
     reads.view_session(Actor.from_request(request), session)
@@ -131,16 +131,15 @@ def _page_context(request: StaffRequest, session: Session) -> dict[str, Any]:
         "due": due,
         "overdue": overdue,
         "summary": selectors.summary(session),
-        "vitals": session.vitals.order_by("-taken_at", "-id"),
-        "alarms": session.alarms.select_related("acknowledged_by").order_by("-raised_at"),
+        "vitals": selectors.vitals_newest_first(session),
+        "alarmed": {a.vital_id for a in session.alarms.all()},
+        "alarms": selectors.alarms_newest_first(session),
         **_live(session, shown=None),
         "ratings": selectors.ratings(session),
         "events": session.adverse_events.all(),
-        "administrations": session.administrations.select_related(
-            "administered_by", "verified_by", "container__product"
-        ),
+        "administrations": session.administrations.all(),
         "transitions": session.transitions.select_related("by"),
-        "next_device": session.administrations.count() + 1,
+        "next_device": len(session.administrations.all()) + 1,
         "devices": session.devices,
         "forms": {
             "gate": f.GateForm(initial=_gate_initial(session)),
@@ -202,10 +201,10 @@ def check_in(request: StaffRequest, session_id: int) -> HttpResponse:
 
 
 def _live(session: Session, shown: int | None) -> dict[str, Any]:
-    count = session.vitals.count()
+    count = len(session.vitals.all())
     return {
         "session": session,
-        "open_alarms": session.alarms.filter(acknowledged_at__isnull=True).select_related("vital"),
+        "open_alarms": selectors.open_alarms(session),
         "vitals_count": count,
         "shown_vitals": count if shown is None else shown,
     }
@@ -215,7 +214,7 @@ def _live(session: Session, shown: int | None) -> dict[str, Any]:
 @require_GET
 def live(request: StaffRequest, session_id: int) -> HttpResponse:
     """The session page's polled part: open alarms, and whether new readings have arrived."""
-    session = get_object_or_404(Session, pk=session_id)
+    session = get_object_or_404(selectors.polled(), pk=session_id)
     reads.view_board(Actor.from_request(request), [session])
     shown = request.GET.get("shown", "")
     context = _live(session, int(shown) if shown.isdigit() else None)

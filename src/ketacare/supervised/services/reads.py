@@ -48,15 +48,17 @@ def view_board(actor: Actor, sessions: Sequence[Session]) -> None:
     at most every 15 min per viewer, so a screen polling every few seconds does not flood the
     trail."""
     since = timezone.now() - MONITOR_AUDIT_EVERY
-    for session in sessions:
-        seen = AuditEvent.objects.filter(
+    seen = set(
+        AuditEvent.objects.filter(
             actor=actor.user,
             action=Action.VIEW,
             entity_type="session",
-            entity_id=str(session.pk),
+            entity_id__in=[str(s.pk) for s in sessions],
             occurred_at__gte=since,
-        ).exists()
-        if not seen:
+        ).values_list("entity_id", flat=True)
+    )  # one query for the whole board, however many chairs
+    for session in sessions:
+        if str(session.pk) not in seen:
             record(actor, Action.VIEW, session, patient=session.patient, new={"page": "monitor"})
 
 
