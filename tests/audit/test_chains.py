@@ -146,3 +146,17 @@ def test_deleting_the_newest_events_and_moving_the_head_back_is_refused() -> Non
 
 def test_the_genesis_is_the_empty_chains_hash() -> None:
     assert ChainHead.objects.get(chain=CHAINS - 1).hash == hashing.GENESIS
+
+
+@pytest.mark.django_db
+def test_many_events_written_at_once_follow_each_other_on_one_chain() -> None:
+    from ketacare.audit.selectors import verify_chain
+
+    entries = [services.Entry(entity_type="board", new={"n": n}) for n in range(5)]
+    with transaction.atomic():
+        assert services.record_many(Actor.system("t"), Action.VIEW, []) == []
+        events = services.record_many(Actor.system("t"), Action.VIEW, entries)
+    seqs = [e.seq for e in events]
+    assert seqs == list(range(seqs[0], seqs[0] + 5))
+    assert [e.prev_hash for e in events[1:]] == [e.hash for e in events[:-1]]
+    assert verify_chain().intact

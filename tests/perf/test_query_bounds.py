@@ -27,6 +27,7 @@ from django.urls import reverse
 
 from ketacare.accounts.models import User
 from ketacare.accounts.roles import Role
+from ketacare.audit.models import Action, AuditEvent
 from tests.conftest import login, make_user
 from tests.perf import builders
 
@@ -40,6 +41,7 @@ SESSION_PAGE = 28
 SESSION_POLL = 9
 MONITOR = 18
 MONITOR_POLL = 17
+MONITOR_FIRST = 22  # the first read also audits each chair's patient, in one write
 DASHBOARD = 25
 OUTCOMES_DASHBOARD = 23
 OUTCOMES_REPORT = 28
@@ -174,6 +176,29 @@ def test_the_live_monitor_reads_20_chairs_in_as_many_queries_as_one(
 ) -> None:
     per_chairs(client, clinic, reverse("sessions:monitor"), MONITOR, django_assert_max_num_queries)
     assert client.get(reverse("sessions:board")).content.decode().count('class="chair') == 20
+
+
+def first_read(url: str, viewer: User, bound: int, counted: Counter) -> int:
+    """The queries of ``viewer``'s first read of ``url``, which audits every patient shown."""
+    client = login(Client(), viewer)
+    with counted(bound) as captured:
+        assert client.get(url).status_code == 200
+    return len(captured)
+
+
+def test_the_monitor_s_first_read_audits_20_chairs_in_as_many_queries_as_one(
+    clinic: Clinic, db: None, django_assert_max_num_queries: Counter
+) -> None:
+    url = reverse("sessions:monitor")
+    builders.chairs(CHAIRS[:1], clinic.prescriber, clinic.nurse)
+    one = first_read(
+        url, make_user(Role.NURSE, "nurse.one"), MONITOR_FIRST, django_assert_max_num_queries
+    )
+    builders.chairs(CHAIRS[1:], clinic.prescriber, clinic.nurse)
+    viewer = make_user(Role.NURSE, "nurse.twenty")
+    assert first_read(url, viewer, MONITOR_FIRST, django_assert_max_num_queries) == one
+    seen = AuditEvent.objects.filter(actor=viewer, action=Action.VIEW, entity_type="session")
+    assert seen.count() == 20  # one event per chair's patient, written at once
 
 
 def test_the_monitor_s_polled_board_reads_a_constant_number_of_queries(

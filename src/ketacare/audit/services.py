@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -86,38 +87,73 @@ def record(
     old: Mapping[str, Any] | None = None,
     new: Mapping[str, Any] | None = None,
 ) -> AuditEvent:
+    entry = Entry(entity, entity_type=entity_type, patient=patient, old=old, new=new)
+    return record_many(actor, action, [entry])[0]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One event of :func:`record_many`: what was acted on, and its values."""
+
+    entity: models.Model | None = None
+    entity_type: str = ""
+    patient: models.Model | None = None
+    old: Mapping[str, Any] | None = None
+    new: Mapping[str, Any] | None = None
+
+
+def record_many(actor: Acting, action: Action, entries: Sequence[Entry]) -> list[AuditEvent]:
+    """One event per entry, in order, under one lock of the chain head and in one INSERT (a
+    page that shows many patients at once: the live monitor's chairs)."""
     if not transaction.get_connection().in_atomic_block:
         raise NotInTransaction("audit.record() called outside a transaction")
+    if not entries:
+        return []
     number = chain_of_this_thread()
     head = ChainHead.objects.select_for_update().filter(chain=number).first()
     if head is None:
         raise ChainDamaged(f"the audit trail's chain {number} has no head")
-    event = AuditEvent(
-        chain=head.chain,
-        seq=head.seq + 1,
-        occurred_at=timezone.now(),
+    events: list[AuditEvent] = []
+    seq, prev_hash, now = head.seq, head.hash, timezone.now()
+    for entry in entries:
+        seq += 1
+        event = _event(actor, action, entry, head.chain, now)
+        event.seq, event.prev_hash = seq, prev_hash
+        event.hash = prev_hash = chain.digest(event.prev_hash, event.payload())
+        events.append(event)
+    try:
+        # No savepoint of its own: every caller is inside an atomic block (checked above) that
+        # rolls back with the ChainDamaged raised here.
+        if len(events) == 1:
+            events[0].save()
+        else:
+            AuditEvent.objects.bulk_create(events)
+    except IntegrityError as exc:  # (chain, seq) taken: the head was moved back
+        raise ChainDamaged(f"the audit trail's chain {number} has events beyond its head") from exc
+    head.seq, head.hash = events[-1].seq, events[-1].hash
+    head.save(update_fields=["seq", "hash"])
+    return events
+
+
+def _event(
+    actor: Acting, action: Action, entry: Entry, chain_number: int, now: datetime
+) -> AuditEvent:
+    entity, patient = entry.entity, entry.patient
+    return AuditEvent(
+        chain=chain_number,
+        occurred_at=now,
         actor_id=actor.user.pk if actor.user is not None else None,
         actor_label=actor.name,
         patient_id=patient.pk if patient is not None else None,
         action=action.value,
-        entity_type=entity_type or (entity._meta.model_name or "" if entity is not None else ""),
+        entity_type=entry.entity_type
+        or (entity._meta.model_name or "" if entity is not None else ""),
         entity_id=str(entity.pk) if entity is not None else "",
-        old_values=jsonable(dict(old or {})),
-        new_values=jsonable(dict(new or {})),
+        old_values=jsonable(dict(entry.old or {})),
+        new_values=jsonable(dict(entry.new or {})),
         channel=actor.channel.value,
         ip_address=actor.ip_address,
-        prev_hash=head.hash,
     )
-    event.hash = chain.digest(event.prev_hash, event.payload())
-    try:
-        # No savepoint of its own: every caller is inside an atomic block (checked above) that
-        # rolls back with the ChainDamaged raised here.
-        event.save()
-    except IntegrityError as exc:  # (chain, seq) taken: the head was moved back
-        raise ChainDamaged(f"the audit trail's chain {number} has events beyond its head") from exc
-    head.seq, head.hash = event.seq, event.hash
-    head.save(update_fields=["seq", "hash"])
-    return event
 
 
 def chain_of_this_thread() -> int:

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from ketacare.accounts.actor import Actor
 from ketacare.audit.models import Action, AuditEvent
-from ketacare.audit.services import record
+from ketacare.audit.services import Entry, record, record_many
 from ketacare.patients.models import Patient
 from ketacare.plans.models import PlannedSession
 from ketacare.supervised import selectors, waiting
@@ -57,9 +57,15 @@ def view_board(actor: Actor, sessions: Sequence[Session]) -> None:
             occurred_at__gte=since,
         ).values_list("entity_id", flat=True)
     )  # one query for the whole board, however many chairs
-    for session in sessions:
-        if str(session.pk) not in seen:
-            record(actor, Action.VIEW, session, patient=session.patient, new={"page": "monitor"})
+    record_many(  # one write for the whole board, however many chairs
+        actor,
+        Action.VIEW,
+        [
+            Entry(session, patient=session.patient, new={"page": "monitor"})
+            for session in sessions
+            if str(session.pk) not in seen
+        ],
+    )
 
 
 @transaction.atomic
