@@ -85,6 +85,10 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/pk_population.py
 	$(BIN)/python bench/outcomes_dashboard.py --engine sqlite
 	$(BIN)/python bench/outcomes_dashboard.py --engine postgresql
+	$(BIN)/python bench/vitals.py --engine sqlite
+	$(BIN)/python bench/vitals.py --engine postgresql
+	$(BIN)/python bench/clinic_scale.py --engine sqlite
+	$(BIN)/python bench/clinic_scale.py --engine postgresql
 
 clean:
 	rm -rf $(VENV) var node_modules .pytest_cache .mypy_cache .ruff_cache .coverage

@@ -409,10 +409,10 @@ def main() -> int:
         month = CourseSummary.objects.order_by("start_month").values_list("start_month", flat=True)
         some_month = list(month.distinct())[6]
 
-        prescriber = Client()
-        prescriber.force_login(builder.prescribers[0])
-        admin = Client()
-        admin.force_login(builder.admin)
+        from tests.conftest import login  # signed in with the second step passed
+
+        prescriber = login(Client(), builder.prescribers[0])
+        admin = login(Client(), builder.admin)
         variants: list[tuple[str, Client, dict[str, str]]] = [
             ("unfiltered", prescriber, {}),
             ("route IV", prescriber, {"route": "iv"}),
