@@ -34,7 +34,7 @@ def test_an_admin_opens_the_audit_trail_and_sees_their_own_login(
     expect(page.get_by_role("heading", level=1)).to_have_text("Audit trail")
     own_logins = (
         page.locator("table.audit tbody tr")
-        .filter(has=page.get_by_role("cell", name="login", exact=True))
+        .filter(has=page.get_by_role("cell", name="logged in", exact=True))
         .filter(has=page.get_by_role("cell", name="admin (admin)", exact=True))
     )
     expect(own_logins.first).to_be_visible()
