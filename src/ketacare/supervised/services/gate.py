@@ -188,15 +188,7 @@ def update_gate(
     session = lock(session)
     _check_gate_open(session, "state")
     versions.check(expected_version, session, session.gate_version)
-    allowed = {
-        "escort_name",
-        "escort_phone",
-        "fasting_confirmed",
-        "medications_reviewed",
-        "medications_note",
-        "pregnancy_test",
-        "pregnancy_note",
-    }
+    allowed = set(selectors.GATE_ANSWERS)
     unknown = set(changes) - allowed
     if unknown:
         raise ValidationError({sorted(unknown)[0]: f"Not a gate field; use {sorted(allowed)}."})
