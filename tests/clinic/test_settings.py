@@ -69,6 +69,7 @@ def form_data(**kw: Any) -> dict[str, Any]:
         "closes_at": "17:00",
         "open_days": ["0", "1", "2", "3", "4"],
         "required_certification": "ACLS",
+        "version": selectors.current().version,  # as the page opened now carries it
     }
     return data | kw
 

@@ -169,6 +169,11 @@ def test_intake_changes_are_audited_with_old_and_new_values(patient: Patient) ->
     )
 
 
+def carried(client: Client, step_url: str) -> dict[str, int]:
+    """The intake version a step's page carries as it opens (0 before the first step)."""
+    return {"version": client.get(step_url).context["opened"].initial["version"]}
+
+
 def test_the_intake_steps_save_as_you_go_and_lead_to_the_result(
     nurse: User, prescriber: User, patient: Patient
 ) -> None:
@@ -190,12 +195,15 @@ def test_the_intake_steps_save_as_you_go_and_lead_to_the_result(
     assert "GAD-7 15 (severe)" in first
     assert "sertraline 100 mg once daily" in first
     assert (
-        client.post(url + "history/", {"conditions": ["glaucoma"]})["Location"]
+        client.post(
+            url + "history/", {"conditions": ["glaucoma"], **carried(client, url + "history/")}
+        )["Location"]
         == url + "treatments/"
     )
     client.post(
         url + "treatments/",
         {
+            **carried(client, url + "treatments/"),
             "t-TOTAL_FORMS": "2",
             "t-INITIAL_FORMS": "0",
             "t-0-name": "sertraline",
@@ -208,12 +216,19 @@ def test_the_intake_steps_save_as_you_go_and_lead_to_the_result(
     )
     bad = client.post(
         url + "vitals/",
-        {"weight_kg": "68", "height_cm": "165", "bp_systolic": "80", "bp_diastolic": "90"},
+        {
+            **carried(client, url + "vitals/"),
+            "weight_kg": "68",
+            "height_cm": "165",
+            "bp_systolic": "80",
+            "bp_diastolic": "90",
+        },
     )
     assert b"Must be lower than the systolic pressure." in bad.content
     client.post(
         url + "vitals/",
         {
+            **carried(client, url + "vitals/"),
             "weight_kg": "68",
             "height_cm": "165",
             "bp_systolic": "128",
@@ -222,7 +237,9 @@ def test_the_intake_steps_save_as_you_go_and_lead_to_the_result(
             "breastfeeding": "no",
         },
     )
-    client.post(url + "risk/", {"cssrs_risk": "low", "has_escort": "yes"})
+    client.post(
+        url + "risk/", {"cssrs_risk": "low", "has_escort": "yes", **carried(client, url + "risk/")}
+    )
     review = client.get(url + "review/").content.decode()
     assert "<dt>Medical and psychiatric history</dt><dd>Glaucoma or raised intraocular" in review
     assert "<dt>Resting blood pressure</dt><dd>128/82 mmHg</dd>" in review

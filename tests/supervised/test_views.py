@@ -56,6 +56,7 @@ def test_the_gate_form_saves_and_the_page_lists_what_is_left(
             "fasting_confirmed": "on",
             "medications_reviewed": "on",
             "pregnancy_test": "negative",
+            "version": session.gate_version,  # as the page carries it
         },
     )
     page = client.get(reverse("sessions:detail", args=[session.pk]))
@@ -272,7 +273,12 @@ def test_an_escort_phone_that_is_not_a_phone_number_is_refused_and_nothing_saved
     session = checked_in(patient, prescriber, nurse)
     response = login(Client(), nurse).post(
         reverse("sessions:gate", args=[session.pk]),
-        {"escort_name": "Marco", "escort_phone": "call him", "fasting_confirmed": "on"},
+        {
+            "escort_name": "Marco",
+            "escort_phone": "call him",
+            "fasting_confirmed": "on",
+            "version": session.gate_version,
+        },
     )
     assert response.status_code == 400
     page = response.content.decode()
@@ -307,7 +313,8 @@ def test_an_action_goes_back_to_a_page_on_this_site_only(
 ) -> None:
     session = checked_in(patient, prescriber, nurse)
     response = login(Client(), nurse).post(
-        reverse("sessions:gate", args=[session.pk]), {"fasting_confirmed": "on", "next": next_to}
+        reverse("sessions:gate", args=[session.pk]),
+        {"fasting_confirmed": "on", "version": session.gate_version, "next": next_to},
     )
     assert response["Location"] == (lands_on or reverse("sessions:detail", args=[session.pk]))
 

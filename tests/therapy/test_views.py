@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -17,6 +18,12 @@ from tests.therapy.builders import COMPLETE, act, booked
 
 pytestmark = pytest.mark.django_db
 PLANTED = "A secret about her father nobody else may read"
+
+
+def opened_on(client: Client, ts: TherapySession) -> int:
+    """The note's version the draft form carries as the page opens it (0: no note yet)."""
+    form = client.get(reverse("therapy:note", args=[ts.pk])).context["form"]
+    return int(form.initial["version"])
 
 
 def noted(therapist: User, patient: Patient) -> TherapySession:
@@ -59,17 +66,20 @@ def test_a_therapist_drafts_signs_and_adds_an_addendum_through_the_pages(
     ts = booked(staff[Role.THERAPIST], patient)
     client = as_role(Role.THERAPIST)  # type: ignore[operator]
     url = reverse("therapy:note", args=[ts.pk])
-    draft = {**COMPLETE["preparation"], "safety_plan": ""}
+    draft = {**COMPLETE["preparation"], "safety_plan": "", "version": opened_on(client, ts)}
     assert client.post(reverse("therapy:save", args=[ts.pk]), draft).status_code == 302
     page = client.post(reverse("therapy:sign", args=[ts.pk]), follow=True)
     assert b"Safety plan: Safety plan is required to sign" in page.content
-    client.post(reverse("therapy:save", args=[ts.pk]), COMPLETE["preparation"])
+    last = {**COMPLETE["preparation"], "version": opened_on(client, ts)}
+    client.post(reverse("therapy:save", args=[ts.pk]), last)
     client.post(reverse("therapy:sign", args=[ts.pk]))
     client.post(reverse("therapy:addendum", args=[ts.pk]), {"text": "Also: prefers a blanket."})
     page = client.get(url)
     assert b"Also: prefers a blanket." in page.content
     assert b"Save draft" not in page.content
-    refused = client.post(reverse("therapy:save", args=[ts.pk]), COMPLETE["preparation"])
+    # the draft form of a tab opened before signing, on the version that was signed
+    again = {**COMPLETE["preparation"], "version": last["version"] + 1}
+    refused = client.post(reverse("therapy:save", args=[ts.pk]), again)
     assert refused.status_code == 400
     assert b"signed and locked" in refused.content
 

@@ -23,6 +23,7 @@ from ketacare.clinic.services import (
     SettingsRequest,
 )
 from ketacare.clinic.states import CHOICES as STATE_CHOICES
+from ketacare.lib.versions import version_field
 
 _TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 
@@ -56,6 +57,8 @@ class SettingsForm(forms.Form):
         help_text="Someone on duty must hold it, current, while a patient is dosed and "
         "observed, or the pre-dose gate does not clear (ketacare's configurable default: ACLS).",
     )
+    # The settings' version the form was opened on (0: the environment's).
+    version = version_field()
 
     @classmethod
     def of(cls, clinic: Clinic, data: Any = None) -> SettingsForm:
@@ -72,6 +75,7 @@ class SettingsForm(forms.Form):
             "closes_at": clinic.closes_at,
             "open_days": list(clinic.open_days),
             "required_certification": clinic.required_certification,
+            "version": clinic.version,
         }
         return cls(data, initial=initial)
 

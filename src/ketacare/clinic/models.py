@@ -31,6 +31,10 @@ class ClinicSettings(models.Model):
     closes_at = models.TimeField()
     open_days = models.JSONField(default=list, help_text="weekdays, 0 (Monday) to 6")
     required_certification = models.CharField(max_length=4, default="ACLS")
+    # Raised by every save: a save from a page opened on older settings (another
+    # administrator's) is refused instead of undoing the newer ones (ketacare.lib.versions).
+    # The environment's settings, before any save, are version 0.
+    version = models.PositiveIntegerField(default=1, editable=False)
     saved_at = models.DateTimeField()
     saved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"

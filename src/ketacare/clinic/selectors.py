@@ -42,6 +42,7 @@ class Clinic:
     required_certification: str = DEFAULT_CERTIFICATION
     saved_at: datetime | None = None
     saved_by: str = ""
+    version: int = 0  # the saved row's (ketacare.lib.versions); 0 for the environment's
 
     @property
     def from_environment(self) -> bool:
@@ -90,6 +91,7 @@ def current() -> Clinic:
         required_certification=row.required_certification,
         saved_at=row.saved_at,
         saved_by=row.saved_by.display_name,
+        version=row.version,
     )
 
 

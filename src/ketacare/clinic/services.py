@@ -13,7 +13,7 @@ from datetime import date, time, timedelta
 from typing import TypeVar
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from ketacare.accounts.access import require
@@ -36,6 +36,7 @@ from ketacare.clinic.models import (
     LifeSupport,
 )
 from ketacare.clinic.states import US_STATES
+from ketacare.lib import versions
 from ketacare.lib.fields import phone_validator
 
 MAX_CHAIRS = 20
@@ -142,29 +143,39 @@ def _refuse_booked(removed: Collection[str]) -> None:
 
 
 @transaction.atomic
-def save_settings(actor: Actor, request: SettingsRequest) -> ClinicSettings:
+def save_settings(
+    actor: Actor, request: SettingsRequest, *, expected_version: int | None = None
+) -> ClinicSettings:
     """Save the clinic settings (all of them at once; the first save replaces the
-    environment's values); every problem is reported at once, naming the field."""
+    environment's values); every problem is reported at once, naming the field. An
+    administrator's save names the version it was based on (``expected_version``, 0 for the
+    environment's); when the saved one is another, nothing is saved and
+    :class:`~ketacare.lib.versions.StaleVersion` carries the settings in effect now (a
+    :class:`~ketacare.clinic.selectors.Clinic`). ``None``: no check (setup, the demo)."""
     user = require(actor, Perm.CLINIC_SETTINGS, "name", "Only an administrator edits these.")
+    row = ClinicSettings.objects.select_for_update().filter(pk=SINGLETON).first()
+    before = selectors.current()
+    versions.check(expected_version, before, before.version)
     request = _stripped(request)
     errors = _problems(request)
     if errors:
         raise ValidationError(errors)
-    row = ClinicSettings.objects.select_for_update().filter(pk=SINGLETON).first()
-    before = selectors.current()
     _refuse_booked([c for c in before.chairs if c not in request.chairs])
     values = asdict(request) | {
         "chairs": list(request.chairs),
         "open_days": list(request.open_days),
     }
     old = {f.name: getattr(before, f.name) for f in fields(SettingsRequest)}
+    first = row is None
     if row is None:
-        row = ClinicSettings(pk=SINGLETON)
+        row = ClinicSettings(pk=SINGLETON, version=0)
     for key, value in values.items():
         setattr(row, key, value)
     row.saved_at, row.saved_by = timezone.now(), user
-    row.save()
     changed = {k: v for k, v in values.items() if _plain(old[k]) != _plain(v)}
+    if changed or first:
+        row.version += 1
+    _save_settings_row(row, first)
     record(
         actor,
         Action.UPDATE if not before.from_environment else Action.CREATE,
@@ -173,6 +184,20 @@ def save_settings(actor: Actor, request: SettingsRequest) -> ClinicSettings:
         new=changed,
     )
     return row
+
+
+def _save_settings_row(row: ClinicSettings, first: bool) -> None:
+    """Save the row; a first save that finds another first save committed meanwhile (there was
+    no row to lock) is stale: the settings are no longer the environment's."""
+    if not first:
+        row.save()
+        return
+    try:
+        with transaction.atomic():
+            row.save(force_insert=True)
+    except IntegrityError as exc:
+        now = selectors.current()
+        raise versions.StaleVersion(now, now.version) from exc
 
 
 def _plain(value: object) -> object:

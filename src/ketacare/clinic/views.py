@@ -26,7 +26,14 @@ from ketacare.clinic.forms import (
     SettingsForm,
     ShiftForm,
 )
-from ketacare.clinic.models import Certification, DeaRegistration, DutyShift, Licence
+from ketacare.clinic.models import (
+    Certification,
+    DeaRegistration,
+    DutyShift,
+    Licence,
+    LifeSupport,
+)
+from ketacare.lib import versions
 from ketacare.lib.forms import show_errors
 
 
@@ -37,14 +44,47 @@ def settings_page(request: StaffRequest) -> HttpResponse:
     form = SettingsForm.of(clinic, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.save_settings(Actor.from_request(request), form.request())
+            services.save_settings(
+                Actor.from_request(request),
+                form.request(),
+                expected_version=form.cleaned_data["version"],
+            )
         except ValidationError as exc:
             show_errors(request, exc, form)
+        except versions.StaleVersion as exc:
+            return _conflict(request, form, exc.current)
         else:
             messages.success(request, "Clinic settings saved.")
             return redirect("clinic:settings")
     status = 400 if form.errors else 200
     return render(request, "clinic/settings.html", {"form": form, "clinic": clinic}, status=status)
+
+
+def _conflict(request: StaffRequest, form: SettingsForm, saved: selectors.Clinic) -> HttpResponse:
+    """The stale settings beside those saved meanwhile by another administrator; nothing of
+    them was saved."""
+    page = reverse("clinic:settings")
+    labels = {b.name: str(b.label) for b in form.visible_fields()}
+    return versions.conflict_page(
+        request,
+        title="The clinic settings",
+        rows=versions.conflict_rows(labels, _in_words(form.request()), _in_words(saved)),
+        saved_by=versions.SavedBy(saved.saved_by, saved.saved_at),
+        start_again=page,
+        back=reverse("home"),
+    )
+
+
+def _in_words(s: services.SettingsRequest | selectors.Clinic) -> dict[str, str]:
+    """Settings as the page reads them: chairs one per line, days and certification named."""
+    return {
+        **{name: getattr(s, name) for name in selectors.ADDRESS_FIELDS},
+        "chairs": "\n".join(s.chairs),
+        "opens_at": f"{s.opens_at:%H:%M}",
+        "closes_at": f"{s.closes_at:%H:%M}",
+        "open_days": ", ".join(selectors.WEEKDAYS[d] for d in s.open_days),
+        "required_certification": LifeSupport(s.required_certification).label,
+    }
 
 
 # --- staff credentials ---------------------------------------------------------------------

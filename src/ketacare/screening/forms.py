@@ -11,6 +11,7 @@ from django import forms
 
 from ketacare.clinical import eligibility, monitoring
 from ketacare.lib.fields import integer_within
+from ketacare.lib.versions import version_field
 
 YES_NO_UNKNOWN = [("", "unknown"), ("yes", "yes"), ("no", "no")]
 TREATMENT_KINDS = [
@@ -141,6 +142,13 @@ class RiskForm(forms.Form):
             "cssrs_risk": d["cssrs_risk"] or None,
             "has_escort": tri_state(d["has_escort"]),
         }
+
+
+class VersionForm(forms.Form):
+    """The intake version a step's page was opened on (0: no intake yet), posted with the
+    step (a formset for prior treatments, so it is its own form)."""
+
+    version = version_field()
 
 
 class SignForm(forms.Form):

@@ -33,6 +33,10 @@ class Intake(models.Model):
 
     patient = models.OneToOneField(Patient, on_delete=models.PROTECT, related_name="intake")
     data = models.JSONField(default=dict)
+    # Raised by every saved step: a step saved from a page opened on an older version (another
+    # clinician's, another tab) is refused instead of undoing the newer answers
+    # (ketacare.lib.versions). A patient without an intake is at version 0.
+    version = models.PositiveIntegerField(default=1, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

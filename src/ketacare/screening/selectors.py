@@ -3,6 +3,7 @@ which screening is current, and what each finding is about in words."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -10,9 +11,11 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from ketacare.audit.models import Action, AuditEvent
 from ketacare.clinical import eligibility
 from ketacare.clinical.anthropometrics import age_on
 from ketacare.clinical.icd10 import catalogue
+from ketacare.lib.versions import SavedBy
 from ketacare.patients.models import Frequency, Patient
 from ketacare.screening.models import Intake, Screening, case_digest
 
@@ -41,7 +44,48 @@ CASE_FROM_INTAKE = (
 
 
 def intake_of(patient: Patient) -> Intake:
-    return Intake.objects.filter(patient=patient).first() or Intake(patient=patient, data={})
+    """The saved intake, else an empty one at version 0."""
+    found = Intake.objects.filter(patient=patient).first()
+    return found or Intake(patient=patient, data={}, version=0)
+
+
+def merged(data: Mapping[str, Any], answers: Mapping[str, Any]) -> dict[str, Any]:
+    """The intake's ``data`` with one step's ``answers`` in it; an answer of ``None`` removes
+    the key (JSON-native values from the forms: floats stay floats)."""
+    return {k: v for k, v in {**data, **answers}.items() if v is not None}
+
+
+# The case summary's lines each intake step answers (the rest come from the chart).
+STEP_LINES = {
+    "history": ("Medical and psychiatric history",),
+    "treatments": ("Prior treatments",),
+    "vitals": (
+        "Weight",
+        "Height",
+        "Resting blood pressure",
+        "Heart rate",
+        "SpO2",
+        "Pregnant",
+        "Breastfeeding",
+    ),
+    "risk": ("Substance use", "C-SSRS screen risk", "Escort home after dosing"),
+}
+
+
+def intake_last_change(intake: Intake) -> SavedBy:
+    """Who saved the intake's current answers, and when, from the audit trail."""
+    event = (
+        AuditEvent.objects.filter(
+            entity_type="intake", entity_id=str(intake.pk), action=Action.UPDATE
+        )
+        .select_related("actor")
+        .order_by("-id")
+        .first()
+    )
+    if event is None:
+        return SavedBy()
+    name = event.actor.display_name if event.actor else event.actor_label
+    return SavedBy(name, event.occurred_at)
 
 
 def _daily_mg(amount: Decimal, unit: str, frequency: str) -> float | None:
@@ -52,10 +96,11 @@ def _daily_mg(amount: Decimal, unit: str, frequency: str) -> float | None:
     return float(amount * scale * per_day)
 
 
-def case_for(patient: Patient) -> dict[str, Any]:
+def case_for(patient: Patient, data: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The screening case: demographics and chart (diagnoses, medications, latest weight and
-    height) plus the intake's answers. Keys follow docs/screening-case.md."""
-    data = intake_of(patient).data
+    height) plus the intake's answers (``data``: these instead of the saved ones). Keys follow
+    docs/screening-case.md."""
+    data = intake_of(patient).data if data is None else data
     latest = patient.measurements.first()
     weight = data.get("weight_kg", float(latest.weight_kg) if latest else None)
     height = data.get(

@@ -15,6 +15,7 @@ from ketacare.accounts.roles import Perm
 from ketacare.audit.models import Action
 from ketacare.audit.services import diff, record
 from ketacare.clinical import eligibility
+from ketacare.lib import versions
 from ketacare.patients.models import Patient
 from ketacare.screening import selectors
 from ketacare.screening.models import Decision, Intake, Screening, case_digest
@@ -23,15 +24,28 @@ MIN_JUSTIFICATION = 30  # characters: an override must say why, not just "ok"
 
 
 @transaction.atomic
-def save_intake(actor: Actor, patient: Patient, answers: Mapping[str, Any]) -> Intake:
-    """Merge one step's answers into the intake (saved as you go) and audit what changed."""
-    intake, _ = Intake.objects.select_for_update().get_or_create(patient=patient)
+def save_intake(
+    actor: Actor,
+    patient: Patient,
+    answers: Mapping[str, Any],
+    *,
+    expected_version: int | None = None,
+) -> Intake:
+    """Merge one step's answers into the intake (saved as you go) and audit what changed. A
+    person's step names the intake version it was based on (``expected_version``, 0 before
+    the first step); when the saved one is another, nothing is saved and
+    :class:`~ketacare.lib.versions.StaleVersion` carries the intake as saved now. ``None``:
+    no check (the demo, builders)."""
+    # A second first step waits here for the first's row, then finds it made: stale.
+    intake, created = Intake.objects.select_for_update().get_or_create(patient=patient)
+    versions.check(expected_version, intake, 0 if created else intake.version)
     before = dict(intake.data)
-    intake.data = {**before, **answers}  # JSON-native values from the forms (floats stay floats)
-    intake.data = {k: v for k, v in intake.data.items() if v is not None}
+    intake.data = selectors.merged(before, answers)
     old, new = diff(before, intake.data)
     removed = sorted(set(before) - set(intake.data))
     if new or removed:
+        if not created:
+            intake.version += 1
         intake.save()
         record(
             actor,

@@ -11,12 +11,14 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ketacare.accounts.access import StaffRequest, requires
 from ketacare.accounts.actor import Actor
 from ketacare.accounts.roles import Perm
 from ketacare.clinical import eligibility
+from ketacare.lib import versions
 from ketacare.lib.forms import show_errors
 from ketacare.measures import selectors as measures
 from ketacare.measures.models import Response
@@ -29,11 +31,12 @@ from ketacare.screening.forms import (
     RiskForm,
     SignForm,
     TreatmentFormSet,
+    VersionForm,
     VitalsForm,
     as_tri_state,
     treatments_answers,
 )
-from ketacare.screening.models import Screening
+from ketacare.screening.models import Intake, Screening
 
 STEPS = ["history", "treatments", "vitals", "risk", "review"]
 TITLES = {
@@ -82,11 +85,21 @@ def intake_step(request: StaffRequest, patient_id: int, step: str) -> HttpRespon
     if step not in STEPS:
         raise Http404(f"no intake step {step!r}")
     patient = get_object_or_404(Patient, pk=patient_id)
-    data = selectors.intake_of(patient).data
-    form = _form(step, request, patient, data) if step != "review" else None
-    if request.method == "POST" and form is not None and form.is_valid():
+    intake = selectors.intake_of(patient)
+    form = _form(step, request, patient, intake.data) if step != "review" else None
+    opened = VersionForm(request.POST if request.method == "POST" else None)
+    opened.initial = {"version": intake.version}
+    if request.method == "POST" and form is not None and opened.is_valid() and form.is_valid():
         answers = treatments_answers(form) if step == "treatments" else form.answers()
-        services.save_intake(Actor.from_request(request), patient, answers)
+        try:
+            services.save_intake(
+                Actor.from_request(request),
+                patient,
+                answers,
+                expected_version=opened.cleaned_data["version"],
+            )
+        except versions.StaleVersion as exc:
+            return _conflict(request, step, answers, exc.current)
         return redirect(
             "screening:intake", patient_id=patient.pk, step=STEPS[STEPS.index(step) + 1]
         )
@@ -101,6 +114,7 @@ def intake_step(request: StaffRequest, patient_id: int, step: str) -> HttpRespon
             "steps": [(s, TITLES[s]) for s in STEPS],
             "title": TITLES[step],
             "form": form,
+            "opened": opened,
             "case": case,
             "summary": selectors.case_summary(case),
             "status": selectors.status(patient),
@@ -109,6 +123,32 @@ def intake_step(request: StaffRequest, patient_id: int, step: str) -> HttpRespon
             ],
             "medications": patient.medications.all(),
         },
+    )
+
+
+def _conflict(
+    request: StaffRequest, step: str, answers: dict[str, Any], saved: Intake
+) -> HttpResponse:
+    """A stale step's answers beside the intake as saved now, as the review step words them;
+    nothing of them was saved. The page shows the saved intake, so it is audited as a view."""
+    patient = saved.patient
+    patients.view_patient(Actor.from_request(request), patient, "intake conflict")
+    entered = selectors.case_summary(
+        selectors.case_for(patient, selectors.merged(saved.data, answers))
+    )
+    now = {line.label: line.text for line in selectors.case_summary(selectors.case_for(patient))}
+    shown = selectors.STEP_LINES[step]
+    return versions.conflict_page(
+        request,
+        title=f"{patient.full_name}'s screening intake ({TITLES[step].lower()})",
+        rows=[
+            versions.ConflictRow(line.label, line.text, now[line.label])
+            for line in entered
+            if line.label in shown
+        ],
+        saved_by=selectors.intake_last_change(saved),
+        start_again=reverse("screening:intake", args=[patient.pk, step]),
+        back=reverse("patients:chart", args=[patient.pk]),
     )
 
 

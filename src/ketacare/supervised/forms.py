@@ -22,6 +22,7 @@ from ketacare.clinical import booking, instruments, monitoring
 from ketacare.controlled import selectors as stock
 from ketacare.controlled.models import Container
 from ketacare.lib.fields import DateInput, integer_within
+from ketacare.lib.versions import version_field
 from ketacare.patients.models import WEIGHT_KG
 from ketacare.supervised.models import AdverseEvent, AeOutcome, PregnancyTest, Session
 
@@ -75,6 +76,12 @@ class GateForm(forms.Form):
     pregnancy_note = forms.CharField(
         max_length=200, required=False, label="Why no test is needed (if not applicable)"
     )
+    # The gate answers' version the form was opened on (Session.gate_version).
+    version = version_field()
+
+    def changes(self) -> dict[str, Any]:
+        """The gate answers as entered, without the version they were based on."""
+        return {k: v for k, v in self.cleaned_data.items() if k != "version"}
 
 
 class WeightForm(forms.Form):

@@ -69,6 +69,10 @@ class Session(models.Model):
         max_length=15, choices=enum_choices(PregnancyTest), blank=True, default=""
     )
     pregnancy_note = models.CharField(max_length=200, blank=True)
+    # Raised by every change of the gate answers above (escort to pregnancy note): a save from a
+    # gate form opened on an older version (another nurse's screen) is refused instead of
+    # undoing the newer answers (ketacare.lib.versions).
+    gate_version = models.PositiveIntegerField(default=1, editable=False)
     bp_confirmed_by = _user(null=True, blank=True)
     bp_confirm_note = models.CharField(max_length=300, blank=True)
     suicide_reviewed_by = _user(null=True, blank=True)

@@ -12,13 +12,14 @@ from django.conf import settings
 from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 from django.utils import timezone
 
-from ketacare.audit.models import AuditEvent
+from ketacare.audit.models import Action, AuditEvent
 from ketacare.clinic import credentials
 from ketacare.clinic import selectors as clinic
 from ketacare.clinical import handouts, monitoring, pk
 from ketacare.clinical import session as rules
 from ketacare.clinical.session import State
 from ketacare.education import selectors as education
+from ketacare.lib.versions import SavedBy
 from ketacare.measures.models import Response
 from ketacare.measures.safety import is_safety_risk
 from ketacare.measures.selectors import ScoredResponse
@@ -525,3 +526,33 @@ def predicted_chart(session: Session) -> PlannedChart | None:
         )
     except pk.InvalidRegimen:
         return None
+
+
+GATE_ANSWERS = (
+    "escort_name",
+    "escort_phone",
+    "fasting_confirmed",
+    "medications_reviewed",
+    "medications_note",
+    "pregnancy_test",
+    "pregnancy_note",
+)
+
+
+def gate_last_change(session: Session) -> SavedBy:
+    """Who saved the session's current gate answers, and when, from the audit trail."""
+    event = (
+        AuditEvent.objects.filter(
+            entity_type="session",
+            entity_id=str(session.pk),
+            action=Action.UPDATE,
+            new_values__has_any_keys=GATE_ANSWERS,
+        )
+        .select_related("actor")
+        .order_by("-id")
+        .first()
+    )
+    if event is None:
+        return SavedBy()
+    name = event.actor.display_name if event.actor else event.actor_label
+    return SavedBy(name, event.occurred_at)

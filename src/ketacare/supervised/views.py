@@ -21,6 +21,7 @@ from ketacare.accounts.roles import Perm
 from ketacare.clinical import monitoring
 from ketacare.clinical import session as rules
 from ketacare.clinical.session import State
+from ketacare.lib import versions
 from ketacare.lib.forms import form_error_lines, show_errors
 from ketacare.lib.redirects import next_url
 from ketacare.patients.models import Patient
@@ -161,8 +162,8 @@ def _page_context(request: StaffRequest, session: Session) -> dict[str, Any]:
 
 
 def _gate_initial(session: Session) -> dict[str, object]:
-    fields = f.GateForm.base_fields
-    return {name: getattr(session, name) for name in fields}
+    answers = {name: getattr(session, name) for name in selectors.GATE_ANSWERS}
+    return {**answers, "version": session.gate_version}
 
 
 def _not_started(
@@ -227,13 +228,34 @@ def live(request: StaffRequest, session_id: int) -> HttpResponse:
 @requires(Perm.SESSION_RUN)
 @require_POST
 def gate(request: StaffRequest, session_id: int) -> HttpResponse:
-    return _run(
+    form = f.GateForm(request.POST)
+    try:
+        return _run(
+            request,
+            session_id,
+            form,
+            lambda a, s, d: pre_dose.update_gate(
+                a, s, form.changes(), expected_version=d["version"]
+            ),
+            "Pre-dose checks saved.",
+            slot="gate",
+        )
+    except versions.StaleVersion as exc:
+        return _gate_conflict(request, form, exc.current)
+
+
+def _gate_conflict(request: StaffRequest, form: f.GateForm, saved: Session) -> HttpResponse:
+    """A second nurse's gate answers beside the ones saved meanwhile; nothing of them was
+    saved. The page shows the saved answers, so it is audited as a view of the session."""
+    reads.view_session(Actor.from_request(request), saved)
+    page = reverse("sessions:detail", args=[saved.pk])
+    return versions.conflict_page(
         request,
-        session_id,
-        f.GateForm(request.POST),
-        lambda a, s, d: pre_dose.update_gate(a, s, d),
-        "Pre-dose checks saved.",
-        slot="gate",
+        title=f"The pre-dose checks of session {saved.planned.number}",
+        rows=versions.form_rows(form, _gate_initial(saved)),
+        saved_by=selectors.gate_last_change(saved),
+        start_again=f"{page}#gate",
+        back=page,
     )
 
 

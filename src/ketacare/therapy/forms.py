@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 
+from ketacare.lib.versions import version_field
 from ketacare.patients.models import Patient
 from ketacare.supervised.models import Session
 from ketacare.therapy.models import NOTE_FIELDS, FieldType, Kind
@@ -47,12 +48,19 @@ def _field(kind: FieldType, label: str, required: bool) -> forms.Field:
 
 
 class NoteForm(forms.Form):
-    """The fields of one kind of note, all optional while drafting (signing checks them)."""
+    """The fields of one kind of note, all optional while drafting (signing checks them), and
+    the version of the note the form was opened on (0: no note yet)."""
+
+    version = version_field()
 
     def __init__(self, *args: Any, kind: Kind, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for f in NOTE_FIELDS[kind]:
             self.fields[f.name] = _field(f.type, f.label, f.required)
+
+    def content(self) -> dict[str, Any]:
+        """The note's fields as entered, without the version they were based on."""
+        return {k: v for k, v in self.cleaned_data.items() if k != "version"}
 
 
 class AddendumForm(forms.Form):

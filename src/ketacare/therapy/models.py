@@ -165,6 +165,10 @@ class TherapyNote(models.Model):
     session = models.OneToOneField(TherapySession, on_delete=models.PROTECT, related_name="note")
     author = _user()
     content = models.JSONField(default=dict)
+    # Raised by every saved draft: a draft from a page opened on an older version (another tab)
+    # is refused instead of undoing the newer text (ketacare.lib.versions). A session without
+    # a note is at version 0.
+    version = models.PositiveIntegerField(default=1, editable=False)
     signed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

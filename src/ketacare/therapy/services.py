@@ -19,6 +19,7 @@ from ketacare.accounts.roles import Perm
 from ketacare.audit.models import Action
 from ketacare.audit.services import record
 from ketacare.clinical import integration
+from ketacare.lib import versions
 from ketacare.patients.models import Patient
 from ketacare.supervised.models import Administration, Session
 from ketacare.therapy import selectors
@@ -151,23 +152,38 @@ def _clean(kind: Kind, content: dict[str, Any]) -> dict[str, str]:
 
 
 @transaction.atomic
-def save_draft(actor: Actor, ts: TherapySession, content: dict[str, Any]) -> TherapyNote:
+def save_draft(
+    actor: Actor,
+    ts: TherapySession,
+    content: dict[str, Any],
+    *,
+    expected_version: int | None = None,
+) -> TherapyNote:
     """Save the note's draft (again and again until signed). Refused once signed, and to anyone
-    but the note's author."""
+    but the note's author. A person's draft names the version it was based on
+    (``expected_version``, 0 for "no note yet"); when the saved one is another (the draft was
+    saved meanwhile from another tab), nothing is saved and
+    :class:`~ketacare.lib.versions.StaleVersion` carries the note as saved now. ``None`` is
+    for writes of the system's own (the demo, builders)."""
     user = _writer(actor)
-    ts = _locked(ts)
+    ts = _locked(ts)  # the session's lock also holds off a second first draft
+    note = TherapyNote.objects.filter(session=ts).first()
+    if note is not None:
+        _check_editable(note, user)
+    saved = note or TherapyNote(session=ts, author=user)
+    versions.check(expected_version, saved, note.version if note else 0)
     kind = Kind(ts.kind)
     content = _clean(kind, content)
     errors = content_errors(kind, content, signing=False)
     if errors:
         raise ValidationError(errors)
-    note = TherapyNote.objects.filter(session=ts).first()
     if note is None:
         note = TherapyNote.objects.create(session=ts, author=user, content=content)
         record(actor, Action.CREATE, note, patient=ts.patient, new=content)
         return note
-    _check_editable(note, user)
     old, note.content = note.content, content
+    if old != content:
+        note.version += 1
     note.save()
     record(actor, Action.UPDATE, note, patient=ts.patient, old=old, new=content)
     return note

@@ -8,17 +8,19 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from ketacare.accounts.access import StaffRequest, requires
 from ketacare.accounts.actor import Actor
 from ketacare.accounts.roles import Perm
+from ketacare.lib import versions
 from ketacare.lib.forms import show_errors
 from ketacare.patients.models import Patient
 from ketacare.therapy import services
 from ketacare.therapy.forms import AddendumForm, NoteForm, ScheduleForm
-from ketacare.therapy.models import NOTE_FIELDS, Kind, TherapySession
+from ketacare.therapy.models import NOTE_FIELDS, Kind, TherapyNote, TherapySession
 
 
 @requires(Perm.THERAPY_NOTES_VIEW)
@@ -84,7 +86,8 @@ def note(request: StaffRequest, therapy_id: int, form: NoteForm | None = None) -
             "patient": ts.patient,
             "note": found,
             "fields": fields,
-            "form": form or NoteForm(initial=content, kind=kind),
+            "form": form
+            or NoteForm(initial={**content, "version": found.version if found else 0}, kind=kind),
             "addendum_form": AddendumForm(),
             "days_since_dosing": ts.days_since_dosing(timezone.localdate()),
         },
@@ -99,12 +102,36 @@ def save(request: StaffRequest, therapy_id: int) -> HttpResponse:
     form = NoteForm(request.POST, kind=Kind(ts.kind))
     if form.is_valid():
         try:
-            services.save_draft(Actor.from_request(request), ts, form.cleaned_data)
+            services.save_draft(
+                Actor.from_request(request),
+                ts,
+                form.content(),
+                expected_version=form.cleaned_data["version"],
+            )
             messages.success(request, "Draft saved.")
             return redirect("therapy:note", therapy_id=ts.pk)
         except ValidationError as exc:
             show_errors(request, exc, form)
+        except versions.StaleVersion as exc:
+            return _conflict(request, ts, form, exc.current)
     return note(request, therapy_id, form=form)
+
+
+def _conflict(
+    request: StaffRequest, ts: TherapySession, form: NoteForm, saved: TherapyNote
+) -> HttpResponse:
+    """The stale draft beside the draft as saved now; nothing of it was saved. The page shows
+    the saved note, so it is audited as a read of it."""
+    services.open_note(Actor.from_request(request), ts)
+    page = reverse("therapy:note", args=[ts.pk])
+    return versions.conflict_page(
+        request,
+        title=f"The {ts.kind_label.lower()} note",
+        rows=versions.form_rows(form, saved.content),
+        saved_by=versions.SavedBy(saved.author.display_name, saved.updated_at),
+        start_again=page,
+        back=page,
+    )
 
 
 @requires(Perm.THERAPY_WRITE)

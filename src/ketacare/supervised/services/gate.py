@@ -18,6 +18,7 @@ from ketacare.audit.services import record
 from ketacare.clinical import dosing, monitoring, protocols
 from ketacare.clinical import session as rules
 from ketacare.clinical.session import State
+from ketacare.lib import versions
 from ketacare.patients import services as patients
 from ketacare.plans import services as plans
 from ketacare.plans.models import (
@@ -172,19 +173,22 @@ def _monitoring_snapshot(
 
 
 @transaction.atomic
-def update_gate(actor: Actor, session: Session, changes: dict[str, object]) -> Session:
-    """Record gate answers: escort, fasting, medication review, pregnancy test."""
+def update_gate(
+    actor: Actor,
+    session: Session,
+    changes: dict[str, object],
+    *,
+    expected_version: int | None = None,
+) -> Session:
+    """Record gate answers: escort, fasting, medication review, pregnancy test. A person's
+    change names the gate version it was based on (``expected_version``); when the saved one
+    is another (a second nurse saved the gate meanwhile), nothing is saved and
+    :class:`~ketacare.lib.versions.StaleVersion` carries the session as saved now. ``None``
+    is for writes of the system's own (the demo, builders)."""
     session = lock(session)
     _check_gate_open(session, "state")
-    allowed = {
-        "escort_name",
-        "escort_phone",
-        "fasting_confirmed",
-        "medications_reviewed",
-        "medications_note",
-        "pregnancy_test",
-        "pregnancy_note",
-    }
+    versions.check(expected_version, session, session.gate_version)
+    allowed = set(selectors.GATE_ANSWERS)
     unknown = set(changes) - allowed
     if unknown:
         raise ValidationError({sorted(unknown)[0]: f"Not a gate field; use {sorted(allowed)}."})
@@ -203,6 +207,8 @@ def update_gate(actor: Actor, session: Session, changes: dict[str, object]) -> S
     for key, value in changes.items():
         setattr(session, key, value)
     session.full_clean(exclude=["planned", "patient", "plan", "bp_confirmed_by"])
+    if any(old[k] != v for k, v in changes.items()):
+        session.gate_version += 1
     session.save()
     record(actor, Action.UPDATE, session, patient=session.patient, old=old, new=changes)
     return session
