@@ -82,3 +82,17 @@ def test_form_rows_use_the_forms_labels_show_codes_as_words_and_skip_hidden_fiel
         ConflictRow("Route", "Intravenous", "Intramuscular"),
         ConflictRow("Nurse's note", "not recorded", "calm"),
     ]
+
+
+class DaysForm(forms.Form):
+    days = forms.MultipleChoiceField(choices=[("mon", "Monday"), ("tue", "Tuesday")])
+
+
+def test_form_rows_show_each_of_a_multiple_choice_in_words() -> None:
+    form = DaysForm({"days": ["mon", "tue"]})
+    assert form.is_valid()
+    [row] = form_rows(form, {"days": ["tue"]})
+    assert (row.label, row.differs) == ("Days", True)
+    assert "Monday" in row.entered
+    assert "mon," not in row.entered
+    assert "Tuesday" in row.saved

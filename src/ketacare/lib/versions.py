@@ -158,9 +158,13 @@ def conflict_rows(
 
 
 def _human(field: forms.Field, value: Any) -> Any:
-    """A coded value as its label (``female`` -> "Female"); anything else as it is."""
+    """A coded value as its label (``female`` -> "Female"), each of a multiple choice's too;
+    anything else as it is."""
     if isinstance(field, forms.ChoiceField) and not isinstance(field, forms.ModelChoiceField):
-        return dict(field.choices).get(value, value)  # type: ignore[arg-type]
+        labels = dict(field.choices)  # type: ignore[arg-type]
+        if isinstance(value, list | tuple):
+            return [labels.get(v, v) for v in value]
+        return labels.get(value, value)
     return value
 
 
